@@ -59,8 +59,9 @@ validate_settings() {
     MELODY_PG_WORKER2_PORT MELODY_CLICKHOUSE_HTTP_PORT MELODY_CLICKHOUSE_TCP_PORT \
     MELODY_CLICKHOUSE_INTERSERVER_PORT MELODY_REGISTRY_PORT; do
     value="${!name}"
-    [[ "$value" =~ ^[0-9]+$ ]] && ((value >= 1024 && value <= 65535)) ||
+    if [[ ! "$value" =~ ^[0-9]+$ ]] || ((value < 1024 || value > 65535)); then
       die "$name=$value is not a port number between 1024 and 65535"
+    fi
     [[ -z "${seen[$value]:-}" ]] || die "$name and ${seen[$value]} both use port $value"
     seen[$value]=$name
   done
@@ -87,17 +88,18 @@ derive_paths() {
   APICURIO_DIR="$REPO_DIR/ops/runtime/target/apicurio"
   # PostgreSQL refuses to run as root, so its clusters belong to the postgres user, which must be able to reach
   # them. When it cannot reach the stack dir (under /root, say), they live here instead.
-  PG_FALLBACK_ROOT="/var/tmp/melody-stack-$(printf '%s' "$REPO_DIR" | sha1sum | cut -c1-12)/pg"
+  PG_FALLBACK_ROOT="/var/tmp/melody-stack-$(printf '%s' "$STACK_DIR" | sha1sum | cut -c1-12)/pg"
   PG_ROOT="$(pg_root)"
 }
 
 # Creates the stack dir with the marker file that `down --purge` requires before it deletes anything.
 ensure_stack_dir() {
-  if [[ -e "$STACK_DIR" && ! -f "$STACK_MARKER" && -n "$(ls -A "$STACK_DIR" 2>/dev/null | grep -vx local.env)" ]]; then
+  if [[ -e "$STACK_DIR" && ! -f "$STACK_MARKER" &&
+    -n "$(find "$STACK_DIR" -mindepth 1 -maxdepth 1 ! -name local.env -print -quit 2>/dev/null)" ]]; then
     die "$STACK_DIR exists and was not created by ops/melody (no .melody-stack inside); choose another MELODY_STACK_DIR"
   fi
   mkdir -p "$STACK_DIR" "$RUN_DIR"
-  [[ -f "$STACK_MARKER" ]] || printf 'Created by ops/melody; `ops/melody down --purge` deletes this directory.\n' >"$STACK_MARKER"
+  [[ -f "$STACK_MARKER" ]] || echo "Created by ops/melody; 'ops/melody down --purge' deletes this directory." >"$STACK_MARKER"
   PG_ROOT="$(pg_root)"
 }
 
@@ -124,6 +126,7 @@ spawn() {
   local pidfile
   pidfile="$(pid_file "$name")"
   rm -f "$pidfile"
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash, which becomes the command through exec.
   (cd "$workdir" && setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >"$log" 2>&1 </dev/null &)
   local waited=0
   while [[ ! -s "$pidfile" ]] && ((waited < 50)); do
@@ -133,11 +136,19 @@ spawn() {
   [[ -s "$pidfile" ]] || die "could not start $name (no pid file); see $log"
 }
 
+# True while the process exists and is not a zombie (an exited child that nobody has reaped yet).
+pid_alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [[ "${stat:0:1}" != Z ]]
+}
+
 # Stops a process started by spawn: SIGTERM, then SIGKILL after a grace period.
 stop_pid() {
   local name=$1 pid=$2 grace=$3 waited=0
   kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null; do
+  while pid_alive "$pid"; do
     if ((waited >= grace * 10)); then
       warn "$name (pid $pid) did not stop within ${grace}s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
@@ -175,8 +186,7 @@ describe_pids() {
       out+=("$(ps -o comm= -p "$pid" 2>/dev/null || echo '?') (pid $pid, user $(ps -o user= -p "$pid" 2>/dev/null || echo '?'))")
     fi
   done
-  local IFS=','
-  printf '%s' "${out[*]}"
+  printf '%s, ' "${out[@]}" | sed 's/, $//'
 }
 
 # --- templates and files -------------------------------------------------------------------------------------------

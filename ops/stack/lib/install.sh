@@ -23,7 +23,7 @@ apt_install() {
     return 0
   fi
   printf 'melody: error: could not install %s with apt-get\n' "$*" >&2
-  grep -E '^(E|W): ' "$log" | tail -n 5 | sed 's/^/    | /' >&2 || show_log_tail "$log" 10
+  grep -E '^(E|W): ' "$log" | awk '!seen[$0]++' | tail -n 5 | sed 's/^/    | /' >&2 || show_log_tail "$log" 10
   return 1
 }
 
@@ -39,8 +39,9 @@ ensure_packages() {
 
   if [[ -z "$(pg_bin)" ]]; then
     if ! apt_install "$MELODY_PG_PACKAGE"; then
-      [[ "$MELODY_PG_PACKAGE" != postgresql ]] && apt_install postgresql ||
+      if [[ "$MELODY_PG_PACKAGE" == postgresql ]] || ! apt_install postgresql; then
         die "cannot install PostgreSQL (package $MELODY_PG_PACKAGE, then postgresql); see $STACK_DIR/apt.log"
+      fi
     fi
     [[ -n "$(pg_bin)" ]] || die "PostgreSQL is installed but no initdb was found under /usr/lib/postgresql; set MELODY_PG_BIN"
   fi

@@ -9,6 +9,7 @@ kafka_pid() { live_pid "$(pid_file kafka)" "-Dmelody.component=kafka -Dmelody.st
 # must come back with that correlation id. Plain bash, so that `status` needs no JVM.
 kafka_healthy() {
   local reply
+  # shellcheck disable=SC2016 # $1 belongs to the inner bash.
   reply="$(timeout 3 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
     printf "\x00\x00\x00\x10\x00\x12\x00\x00\x00\x00\x00\x2a\x00\x06melody" >&3
@@ -33,12 +34,13 @@ kafka_start() {
   if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
     # Formatted once; the cluster id is kept in cluster.id beside the data for anyone who needs to look it up.
     if [[ ! -s "$KAFKA_DIR/cluster.id" ]]; then
-      "${KAFKA_JAVA[@]}" kafka.tools.StorageTool random-uuid >"$KAFKA_DIR/cluster.id.tmp" 2>"$format_log" &&
-        mv "$KAFKA_DIR/cluster.id.tmp" "$KAFKA_DIR/cluster.id" || {
+      if ! "${KAFKA_JAVA[@]}" kafka.tools.StorageTool random-uuid >"$KAFKA_DIR/cluster.id.tmp" 2>"$format_log"; then
         printf 'melody: error: kafka: StorageTool random-uuid failed\n' >&2
         show_log_tail "$format_log"
         return 1
-      }
+      fi
+      tr -d '[:space:]' <"$KAFKA_DIR/cluster.id.tmp" >"$KAFKA_DIR/cluster.id"
+      rm -f "$KAFKA_DIR/cluster.id.tmp"
     fi
     if ! "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format -t "$(<"$KAFKA_DIR/cluster.id")" -c "$props" --standalone \
       >>"$format_log" 2>&1; then

@@ -52,7 +52,7 @@ pg_bin() {
     return
   fi
   local newest
-  newest="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  newest="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   [[ -n "$newest" && -x "$newest/initdb" ]] && printf '%s' "$newest"
   return 0
 }

@@ -32,6 +32,8 @@ registry_start() {
     java -Xmx"$MELODY_REGISTRY_HEAP" -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dmelody.component=registry -Dmelody.stack.dir="$STACK_DIR" \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$MELODY_REGISTRY_PORT" "${storage[@]}" \
+    '-Dquarkus.log.console.format=%d{yyyy-MM-dd HH:mm:ss} %p [%c{3.}] (%t) %m%n' \
+    '-Dquarkus.log.category."io.quarkus.http.access-log".level=WARN' \
     -jar "$(registry_jar)"
 }
 

@@ -37,6 +37,7 @@ public final class AvroDeserializer<T> implements Deserializer<T> {
         this.registry = registry;
         this.readerSchema = readerSchema;
         this.model = model;
+        AvroTrust.trustContractClasses();
     }
 
     /** A deserializer producing instances of a generated class. */

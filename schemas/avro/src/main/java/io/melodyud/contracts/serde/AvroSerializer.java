@@ -39,6 +39,7 @@ public final class AvroSerializer<T extends GenericContainer> implements Seriali
     public AvroSerializer(final SchemaRegistryClient registry, final boolean isKey) {
         this.registry = registry;
         this.isKey = isKey;
+        AvroTrust.trustContractClasses();
     }
 
     @Override

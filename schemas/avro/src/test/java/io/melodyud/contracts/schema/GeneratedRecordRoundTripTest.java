@@ -3,6 +3,7 @@ package io.melodyud.contracts.schema;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.melodyud.contracts.fixtures.AvroFixtures;
+import io.melodyud.contracts.serde.AvroTrust;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
@@ -17,6 +18,7 @@ import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,6 +29,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * conversions (decimals, instants, dates, UUIDs); this also proves the fixtures' values fit their schemas.
  */
 class GeneratedRecordRoundTripTest {
+
+    /** Avro 1.12 refuses untrusted classes; the serdes trust the contract classes the same way. */
+    @BeforeAll
+    static void trustGeneratedClasses() {
+        AvroTrust.trustContractClasses();
+    }
 
     static List<Named<SpecificRecord>> fixtures() {
         return List.of(

@@ -76,7 +76,7 @@ final class SchemaFiles {
         final List<Current> schemas = new ArrayList<>();
         for (int i = 0; i < files.size(); i++) {
             final String text = read(files.get(i));
-            schemas.add(new Current(files.get(i), text, readTree(text), parser.resolve(results.get(i))));
+            schemas.add(new Current(files.get(i), text, readTree(text), results.get(i).mainSchema()));
         }
         return schemas;
     }
@@ -130,7 +130,7 @@ final class SchemaFiles {
                 parse(parser, other.path());
             }
         }
-        return parser.resolve(result);
+        return result.mainSchema();
     }
 
     static JsonNode readTree(final String json) {
