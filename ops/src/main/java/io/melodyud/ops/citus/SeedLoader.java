@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Loads {@link SeedData} into the workers' shard tables: distributed rows on the shard their user hashes to,
- * reference rows on every worker. Each worker is replaced in one transaction (truncate, then COPY), so loading
+ * reference rows on every worker, with deterministic {@code updated_at} so that every copy of a reference row is
+ * identical and a reload changes nothing. Each worker is replaced in one transaction (truncate, then COPY), so loading
  * twice gives the same state and a failed load leaves the previous one.
  */
 public final class SeedLoader {
@@ -46,25 +47,25 @@ public final class SeedLoader {
             connection.setAutoCommit(false);
             try {
                 truncateShards(connection, w);
-                copyDistributed(connection, w, "users", "user_id, email, display_name, country, tier, signup_at",
+                copyDistributed(connection, w, "users", "user_id, email, display_name, country, tier, signup_at, updated_at",
                     users, SeedData.UserRow::userId, u -> csv(u.userId(), u.email(), u.displayName(), u.country(),
-                        u.tier(), u.signupAt()));
+                        u.tier(), u.signupAt(), u.signupAt()));
                 copyDistributed(connection, w, "subscriptions",
-                    "subscription_id, user_id, plan, status, started_at, ends_at, monthly_price, currency",
+                    "subscription_id, user_id, plan, status, started_at, ends_at, monthly_price, currency, updated_at",
                     subscriptions, SeedData.SubscriptionRow::userId, s -> csv(s.subscriptionId(), s.userId(),
-                        s.plan(), s.status(), s.startedAt(), s.endsAt(), s.monthlyPrice(), s.currency()));
-                copyReference(connection, "rights_holders", "rights_holder_id, name, kind, country, payout_currency",
-                    holders, h -> csv(h.rightsHolderId(), h.name(), h.kind(), h.country(), h.payoutCurrency()));
+                        s.plan(), s.status(), s.startedAt(), s.endsAt(), s.monthlyPrice(), s.currency(), s.startedAt()));
+                copyReference(connection, "rights_holders", "rights_holder_id, name, kind, country, payout_currency, updated_at",
+                    holders, h -> csv(h.rightsHolderId(), h.name(), h.kind(), h.country(), h.payoutCurrency(), SeedData.EPOCH));
                 copyReference(connection, "tracks",
-                    "track_id, title, artist_name, rights_holder_id, duration_ms, isrc, released_on",
+                    "track_id, title, artist_name, rights_holder_id, duration_ms, isrc, released_on, updated_at",
                     tracks, t -> csv(t.trackId(), t.title(), t.artistName(), t.rightsHolderId(), t.durationMs(),
-                        t.isrc(), t.releasedOn()));
-                copyReference(connection, "royalty_rates", "rate_id, country, tier, rate_per_play, currency, valid_from",
-                    rates, r -> csv(r.rateId(), r.country(), r.tier(), r.ratePerPlay(), r.currency(), r.validFrom()));
+                        t.isrc(), t.releasedOn(), SeedData.EPOCH));
+                copyReference(connection, "royalty_rates", "rate_id, country, tier, rate_per_play, currency, valid_from, updated_at",
+                    rates, r -> csv(r.rateId(), r.country(), r.tier(), r.ratePerPlay(), r.currency(), r.validFrom(), SeedData.EPOCH));
                 copyReference(connection, "ad_campaigns",
-                    "campaign_id, advertiser, name, cpm, budget, currency, target_countries, status, starts_at, ends_at",
+                    "campaign_id, advertiser, name, cpm, budget, currency, target_countries, status, starts_at, ends_at, updated_at",
                     campaigns, c -> csv(c.campaignId(), c.advertiser(), c.name(), c.cpm(), c.budget(), c.currency(),
-                        "{" + String.join(",", c.targetCountries()) + "}", c.status(), c.startsAt(), c.endsAt()));
+                        "{" + String.join(",", c.targetCountries()) + "}", c.status(), c.startsAt(), c.endsAt(), SeedData.EPOCH));
                 connection.commit();
             } catch (final SQLException | RuntimeException e) {
                 connection.rollback();

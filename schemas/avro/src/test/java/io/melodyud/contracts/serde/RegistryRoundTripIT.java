@@ -10,11 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.melodyud.avro.cdc.AdCampaign;
-import io.melodyud.avro.cdc.CampaignStatus;
-import io.melodyud.avro.common.Device;
 import io.melodyud.avro.event.PlayEvent;
-import io.melodyud.avro.event.PlaySource;
 import io.melodyud.contracts.config.LocalStack;
+import io.melodyud.contracts.fixtures.AvroFixtures;
 import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import java.io.ByteArrayOutputStream;
@@ -63,19 +61,7 @@ class RegistryRoundTripIT {
     }
 
     private static PlayEvent play() {
-        return PlayEvent.newBuilder()
-            .setEventId(UUID.fromString("5b1f6f0e-3c1a-4f4e-9a55-0c6de1a7f001"))
-            .setUserId(418_027L)
-            .setTrackId(90_311L)
-            .setStartedAt(Instant.parse("2026-11-20T21:14:03.250Z"))
-            .setMsPlayed(187_400L)
-            .setCountry("CO")
-            .setDevice(Device.MOBILE)
-            .setSource(PlaySource.PLAYLIST)
-            .setSessionId("s-7f3a9")
-            .setClientVersion("android-8.14.2")
-            .setSentAt(Instant.parse("2026-11-20T21:17:11.004Z"))
-            .build();
+        return AvroFixtures.playEvent().build();
     }
 
     @Test
@@ -98,11 +84,11 @@ class RegistryRoundTripIT {
         final GenericRecord decoded = new GenericDatumReader<GenericRecord>(writerSchema).read(null,
             DecoderFactory.get().binaryDecoder(bytes, 5, bytes.length - 5, null));
         assertEquals(play.getEventId().toString(), decoded.get("event_id").toString());
-        assertEquals(418_027L, decoded.get("user_id"));
-        assertEquals(Instant.parse("2026-11-20T21:14:03.250Z").toEpochMilli(), decoded.get("started_at"));
-        assertEquals(187_400L, decoded.get("ms_played"));
-        assertEquals("CO", decoded.get("country").toString());
-        assertEquals("MOBILE", decoded.get("device").toString());
+        assertEquals(play.getUserId(), decoded.get("user_id"));
+        assertEquals(play.getStartedAt().toEpochMilli(), decoded.get("started_at"));
+        assertEquals(play.getMsPlayed(), decoded.get("ms_played"));
+        assertEquals(play.getCountry(), decoded.get("country").toString());
+        assertEquals(play.getDevice().name(), decoded.get("device").toString());
 
         // And our own deserializer gives back an equal record.
         assertEquals(play, AvroDeserializer.specific(registry, PlayEvent.class).deserialize(topic, bytes));
@@ -127,18 +113,9 @@ class RegistryRoundTripIT {
 
     @Test
     void moneyKeepsItsExactDecimalValue() {
-        final AdCampaign campaign = AdCampaign.newBuilder()
-            .setCampaignId(77L)
-            .setAdvertiser("Andes Coffee Co.")
-            .setName("Andes Coffee Co. - Morning 2026")
+        final AdCampaign campaign = AvroFixtures.adCampaign()
             .setCpm(new BigDecimal("12.3456"))
             .setBudget(new BigDecimal("25000.10"))
-            .setCurrency("USD")
-            .setTargetCountries(List.of("CO", "MX"))
-            .setStatus(CampaignStatus.ACTIVE)
-            .setStartsAt(Instant.parse("2026-11-01T00:00:00Z"))
-            .setEndsAt(Instant.parse("2026-12-31T23:59:59Z"))
-            .setUpdatedAt(Instant.parse("2026-11-01T00:00:00Z"))
             .build();
         final byte[] bytes = new AvroSerializer<AdCampaign>(registry, false).serialize(topic, campaign);
         final AdCampaign back = AvroDeserializer.specific(registry, AdCampaign.class).deserialize(topic, bytes);
@@ -221,13 +198,8 @@ class RegistryRoundTripIT {
 
     @Test
     void aDecimalWithTooManyDigitsFailsAtTheSerializer() {
-        final AdCampaign campaign = AdCampaign.newBuilder()
-            .setCampaignId(78L).setAdvertiser("Nimbus Mobile").setName("Nimbus - Launch")
+        final AdCampaign campaign = AvroFixtures.adCampaign()
             .setCpm(new BigDecimal("4.12345")) // scale 5 where the contract says 4: rounding would change money
-            .setBudget(new BigDecimal("1000.00")).setCurrency("USD").setTargetCountries(List.of())
-            .setStatus(CampaignStatus.ACTIVE)
-            .setStartsAt(Instant.parse("2026-11-01T00:00:00Z")).setEndsAt(Instant.parse("2026-12-01T00:00:00Z"))
-            .setUpdatedAt(Instant.parse("2026-11-01T00:00:00Z"))
             .build();
         final SerializationException e = assertThrows(SerializationException.class,
             () -> new AvroSerializer<AdCampaign>(registry, false).serialize(topic, campaign));
