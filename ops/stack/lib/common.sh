@@ -73,6 +73,11 @@ validate_settings() {
   for name in MELODY_MAVEN_OFFLINE MELODY_SKIP_BOOTSTRAP; do
     [[ "${!name}" == 0 || "${!name}" == 1 ]] || die "$name=${!name} must be 0 or 1"
   done
+  for name in MELODY_SHARD_COUNT MELODY_SEED_USERS MELODY_SEED_RIGHTS_HOLDERS MELODY_SEED_TRACKS; do
+    [[ "${!name}" =~ ^[1-9][0-9]*$ ]] || die "$name=${!name} must be a positive integer"
+  done
+  [[ "$MELODY_SEED_CAMPAIGNS" =~ ^[0-9]+$ ]] || die "MELODY_SEED_CAMPAIGNS=$MELODY_SEED_CAMPAIGNS must be an integer"
+  [[ "$MELODY_SEED" =~ ^-?[0-9]+$ ]] || die "MELODY_SEED=$MELODY_SEED must be an integer"
   [[ "$MELODY_REGISTRY_STORAGE" == postgresql || "$MELODY_REGISTRY_STORAGE" == memory ]] ||
     die "MELODY_REGISTRY_STORAGE=$MELODY_REGISTRY_STORAGE must be postgresql or memory"
 }
@@ -126,8 +131,10 @@ spawn() {
   local pidfile
   pidfile="$(pid_file "$name")"
   rm -f "$pidfile"
+  # Every process in between execs the next one, so that none of them is left holding our stdout (a caller
+  # reading `ops/melody up | tee` would wait for it forever).
   # shellcheck disable=SC2016 # $$ and $@ belong to the inner bash, which becomes the command through exec.
-  (cd "$workdir" && setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >"$log" 2>&1 </dev/null &)
+  (cd "$workdir" && exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@") >"$log" 2>&1 </dev/null &
   local waited=0
   while [[ ! -s "$pidfile" ]] && ((waited < 50)); do
     sleep 0.1

@@ -86,10 +86,13 @@ ensure_ops_tool() {
   jar="$(ops_jar)"
   if [[ -n "$jar" && -d "$REPO_DIR/ops/target/lib" ]] &&
     [[ -z "$(find "$REPO_DIR/pom.xml" "$REPO_DIR/ops/pom.xml" "$REPO_DIR/ops/src" "$REPO_DIR/ops/topics" \
-      "$REPO_DIR/schemas" -newer "$jar" -type f -print -quit 2>/dev/null)" ]]; then
+      "$REPO_DIR/schemas" -name target -prune -o -type f -newer "$jar" -print -quit 2>/dev/null)" ]]; then
     return 0
   fi
   info "building the ops tool (mvn -pl ops -am package -DskipTests)"
   mvn_quiet -pl ops -am package -DskipTests || die "the Maven build of the ops tool failed (output above)"
-  [[ -n "$(ops_jar)" ]] || die "the ops build produced no ops/target/melody-ops-*.jar"
+  jar="$(ops_jar)"
+  [[ -n "$jar" ]] || die "the ops build produced no ops/target/melody-ops-*.jar"
+  # Maven leaves an up-to-date jar untouched; mark it as checked so the next `up` does not build again.
+  touch "$jar"
 }

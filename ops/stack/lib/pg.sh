@@ -93,6 +93,34 @@ pg_prepare_root() {
   fi
 }
 
+# A postmaster killed with SIGKILL stays a zombie until its new parent (pid 1) reaps it; PostgreSQL then takes the
+# zombie for a live postmaster and refuses to start. Once the zombie is the only trace left (no process attached to
+# the cluster's shared memory any more, the check PostgreSQL itself makes), its lock file is stale.
+pg_clear_stale_lock() {
+  local dir=$1 lock="$1/postmaster.pid" pid shm_line shmid nattch waited=0
+  [[ -f "$lock" ]] || return 0
+  read -r pid <"$lock" || return 0
+  [[ "$pid" =~ ^[0-9]+$ && -e "/proc/$pid" ]] || return 0
+  pid_alive "$pid" && return 0
+  while [[ -e "/proc/$pid" ]] && ((waited < 100)); do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  [[ -e "/proc/$pid" ]] || return 0
+  shm_line="$(sed -n 7p "$lock")"
+  shmid="${shm_line##* }"
+  for ((waited = 0; waited < 100; waited++)); do
+    nattch="$(awk -v id="$shmid" '$2 == id { print $7 }' /proc/sysvipc/shm 2>/dev/null || true)"
+    [[ -z "$nattch" || "$nattch" == 0 ]] && break
+    sleep 0.1
+  done
+  if [[ -n "$nattch" && "$nattch" != 0 ]]; then
+    return 0
+  fi
+  warn "removing the lock file of a killed postmaster (pid $pid, an unreaped zombie): $lock"
+  rm -f "$lock"
+}
+
 # Creates the cluster if needed, starts it, waits until it accepts connections, creates the database melody.
 pg_start() {
   local component=$1 dir port log name
@@ -113,9 +141,10 @@ pg_start() {
   fi
   render "$OPS_DIR/stack/conf/pg-melody.conf.in" "$dir/melody.conf" "PORT=$port" "NAME=$name"
   ((EUID != 0)) || chown postgres: "$dir/melody.conf"
+  pg_clear_stale_lock "$dir"
   if ! as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$log" -w -t "$MELODY_HEALTH_TIMEOUT" start >/dev/null 2>&1; then
-    printf 'melody: error: %s did not start within %ss\n' "$(component_label "$component")" \
-      "$MELODY_HEALTH_TIMEOUT" >&2
+    printf 'melody: error: %s did not start (pg_ctl start failed or waited %ss)\n' \
+      "$(component_label "$component")" "$MELODY_HEALTH_TIMEOUT" >&2
     show_log_tail "$log"
     return 1
   fi

@@ -31,7 +31,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  *   topics apply [--replication-factor N]     make the broker match ops/topics/catalogue.yaml
  *   schemas register                          register every catalogue schema under its topic's subject
  *   db init [--shards N]                      create the operational schema (Citus-named shards on workers)
- *   db seed [--seed S] [--users N] [--rights-holders N] [--tracks N] [--campaigns N]
+ *   db seed [--seed S] [--users N] [--rights-holders N] [--tracks N] [--campaigns N] [--reset true]
+ *                                             load the seed into an empty database (or reload it, with --reset)
  * </pre>
  * Every command takes {@code --stack FILE} (the endpoints written by {@code ops/melody up}) and optionally
  * {@code --config FILE}: settings prefixed {@code kafka.} (SASL, TLS...) pass through to the Kafka admin client,
@@ -148,6 +149,12 @@ public final class OpsCli {
         try {
             for (final String url : stack.workerJdbcUrls()) {
                 workers.add(connect(stack, url));
+            }
+            final long existing = SeedLoader.countUsers(layout, workers);
+            if (existing > 0 && !Boolean.parseBoolean(options.getOrDefault("reset", "false"))) {
+                // Reloading would truncate what services, CDC and the pipeline changed since: only on request.
+                System.out.printf("db: already seeded (%d users); --reset true reloads the seed%n", existing);
+                return 0;
             }
             final Map<String, Integer> counts = new SeedLoader(layout).load(data, workers);
             System.out.println("db: seeded " + counts);

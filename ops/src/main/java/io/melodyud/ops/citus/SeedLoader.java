@@ -85,6 +85,23 @@ public final class SeedLoader {
         return counts;
     }
 
+    /** Users present across the workers' shard tables. */
+    public static long countUsers(final CitusLayout layout, final List<Connection> workers) throws SQLException {
+        long total = 0;
+        for (int w = 0; w < workers.size(); w++) {
+            for (final CitusLayout.Shard shard : layout.shardsOf("users")) {
+                if (shard.workers().contains(w)) {
+                    try (Statement st = workers.get(w).createStatement();
+                         var rs = st.executeQuery("SELECT count(*) FROM " + shard.tableName())) {
+                        rs.next();
+                        total += rs.getLong(1);
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
     private void truncateShards(final Connection connection, final int worker) throws SQLException {
         final List<String> names = new ArrayList<>();
         for (final CitusLayout.Shard shard : layout.shards()) {

@@ -96,9 +96,9 @@ public final class Topics {
     public static final Topic<Long, PendingPlay> ROYALTY_PENDING =
         new Topic<>("melody.out.royalty-pending", Format.LONG, Format.avro(PendingPlay.class));
 
-    // Errors: original bytes, reason and source in headers.
-    public static final Topic<byte[], byte[]> LATE_PLAYS =
-        new Topic<>("melody.late.plays", Format.BYTES, Format.BYTES);
+    // Errors: reason and source in headers.
+    public static final Topic<Long, PlayEvent> LATE_PLAYS =
+        new Topic<>("melody.late.plays", Format.LONG, Format.avro(PlayEvent.class));
     public static final Topic<byte[], byte[]> LATE_AD_EVENTS =
         new Topic<>("melody.late.ad-events", Format.BYTES, Format.BYTES);
     public static final Topic<byte[], byte[]> DLQ_PLAY_ANALYTICS =
