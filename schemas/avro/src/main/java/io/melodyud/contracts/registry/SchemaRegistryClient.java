@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * <p>Only the calls the serdes need are implemented, so that we depend on nothing but the JDK's HTTP client
  * (Confluent's client is not on Maven Central, and Apicurio's speaks its own v3 API).
  */
-public final class SchemaRegistryClient {
+public final class SchemaRegistryClient implements SchemaRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(SchemaRegistryClient.class);
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
@@ -51,10 +51,16 @@ public final class SchemaRegistryClient {
         return config;
     }
 
+    @Override
+    public boolean autoRegister() {
+        return config.autoRegister();
+    }
+
     /**
      * Registers {@code schema} under {@code subject} (a no-op returning the existing id when the registry already
      * has it) and returns its id.
      */
+    @Override
     public int register(final String subject, final Schema schema) {
         return idsBySubject.computeIfAbsent(subject, s -> new ConcurrentHashMap<>())
             .computeIfAbsent(schema, s -> {
@@ -75,6 +81,7 @@ public final class SchemaRegistryClient {
      * Returns the id of {@code schema} under {@code subject}, failing when it was never registered there. Used by
      * serializers that must not register (production: only the release process changes contracts).
      */
+    @Override
     public int lookup(final String subject, final Schema schema) {
         return idsBySubject.computeIfAbsent(subject, s -> new ConcurrentHashMap<>())
             .computeIfAbsent(schema, s -> {
@@ -87,6 +94,7 @@ public final class SchemaRegistryClient {
     }
 
     /** The schema registered with {@code id}; throws {@link RegistryException} (404) when the id is unknown. */
+    @Override
     public Schema schemaById(final int id) {
         final Schema cached = schemasById.get(id);
         if (cached != null) {

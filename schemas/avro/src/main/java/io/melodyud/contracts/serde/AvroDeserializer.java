@@ -1,7 +1,7 @@
 package io.melodyud.contracts.serde;
 
 import io.melodyud.contracts.registry.RegistryException;
-import io.melodyud.contracts.registry.SchemaRegistryClient;
+import io.melodyud.contracts.registry.SchemaRegistry;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,13 +27,13 @@ import org.apache.kafka.common.serialization.Deserializer;
  */
 public final class AvroDeserializer<T> implements Deserializer<T> {
 
-    private final SchemaRegistryClient registry;
+    private final SchemaRegistry registry;
     private final Schema readerSchema;
     private final GenericData model;
     private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
     private final ThreadLocal<BinaryDecoder> decoders = new ThreadLocal<>();
 
-    private AvroDeserializer(final SchemaRegistryClient registry, final Schema readerSchema, final GenericData model) {
+    private AvroDeserializer(final SchemaRegistry registry, final Schema readerSchema, final GenericData model) {
         this.registry = registry;
         this.readerSchema = readerSchema;
         this.model = model;
@@ -42,13 +42,13 @@ public final class AvroDeserializer<T> implements Deserializer<T> {
 
     /** A deserializer producing instances of a generated class. */
     public static <T extends org.apache.avro.specific.SpecificRecord> AvroDeserializer<T> specific(
-            final SchemaRegistryClient registry, final Class<T> type) {
+            final SchemaRegistry registry, final Class<T> type) {
         final SpecificData model = SpecificData.getForClass(type);
         return new AvroDeserializer<>(registry, model.getSchema(type), model);
     }
 
     /** A deserializer producing generic records in the writer's own schema. */
-    public static AvroDeserializer<Object> generic(final SchemaRegistryClient registry) {
+    public static AvroDeserializer<Object> generic(final SchemaRegistry registry) {
         return new AvroDeserializer<>(registry, null, GenericData.get());
     }
 

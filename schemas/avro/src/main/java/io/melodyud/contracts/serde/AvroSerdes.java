@@ -1,6 +1,6 @@
 package io.melodyud.contracts.serde;
 
-import io.melodyud.contracts.registry.SchemaRegistryClient;
+import io.melodyud.contracts.registry.SchemaRegistry;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -12,7 +12,7 @@ public final class AvroSerdes {
     }
 
     public static <T extends SpecificRecord> Serde<T> specific(
-            final SchemaRegistryClient registry, final Class<T> type, final boolean isKey) {
+            final SchemaRegistry registry, final Class<T> type, final boolean isKey) {
         return Serdes.serdeFrom(new AvroSerializer<>(registry, isKey), AvroDeserializer.specific(registry, type));
     }
 }

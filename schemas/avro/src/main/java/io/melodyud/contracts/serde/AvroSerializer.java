@@ -1,7 +1,7 @@
 package io.melodyud.contracts.serde;
 
 import io.melodyud.contracts.registry.RegistryException;
-import io.melodyud.contracts.registry.SchemaRegistryClient;
+import io.melodyud.contracts.registry.SchemaRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;
@@ -31,12 +31,12 @@ import org.apache.kafka.common.serialization.Serializer;
  */
 public final class AvroSerializer<T extends GenericContainer> implements Serializer<T> {
 
-    private final SchemaRegistryClient registry;
+    private final SchemaRegistry registry;
     private final boolean isKey;
     private final Map<Schema, SchemaWriter> writers = new ConcurrentHashMap<>();
     private final Map<String, String> subjects = new ConcurrentHashMap<>();
 
-    public AvroSerializer(final SchemaRegistryClient registry, final boolean isKey) {
+    public AvroSerializer(final SchemaRegistry registry, final boolean isKey) {
         this.registry = registry;
         this.isKey = isKey;
         AvroTrust.trustContractClasses();
@@ -89,7 +89,7 @@ public final class AvroSerializer<T extends GenericContainer> implements Seriali
                 return id;
             }
             try {
-                final int fresh = registry.config().autoRegister()
+                final int fresh = registry.autoRegister()
                     ? registry.register(subject, schema)
                     : registry.lookup(subject, schema);
                 ids.put(subject, fresh);

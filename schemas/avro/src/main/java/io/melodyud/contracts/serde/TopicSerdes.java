@@ -1,6 +1,6 @@
 package io.melodyud.contracts.serde;
 
-import io.melodyud.contracts.registry.SchemaRegistryClient;
+import io.melodyud.contracts.registry.SchemaRegistry;
 import io.melodyud.contracts.topics.Format;
 import io.melodyud.contracts.topics.Topic;
 import java.util.Map;
@@ -15,11 +15,11 @@ import org.apache.kafka.common.serialization.Serdes;
  */
 public final class TopicSerdes {
 
-    private final SchemaRegistryClient registry;
+    private final SchemaRegistry registry;
     private final Map<Format<?>, Serde<?>> keySerdes = new ConcurrentHashMap<>();
     private final Map<Format<?>, Serde<?>> valueSerdes = new ConcurrentHashMap<>();
 
-    public TopicSerdes(final SchemaRegistryClient registry) {
+    public TopicSerdes(final SchemaRegistry registry) {
         this.registry = registry;
     }
 

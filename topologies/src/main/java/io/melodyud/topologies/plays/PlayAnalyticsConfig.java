@@ -1,0 +1,100 @@
+package io.melodyud.topologies.plays;
+
+import io.melodyud.topologies.common.ChartWindowSize;
+import io.melodyud.topologies.common.StreamsAppConfig;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/** Settings of the play-analytics application (play counters and charts). */
+public final class PlayAnalyticsConfig extends StreamsAppConfig {
+
+    public static final String VALID_PLAY_MIN_MS = "plays.valid.min.ms";
+    public static final String DEDUP_HORIZON_MS = "plays.dedup.horizon.ms";
+    public static final String MAX_FUTURE_MS = "plays.max.future.ms";
+    public static final String FLUSH_INTERVAL_MS = "plays.flush.interval.ms";
+    public static final String TOP_N = "charts.top.n";
+    public static final String LIVE_INTERVAL_MS = "charts.live.interval.ms";
+    public static final String GRACE_MINUTE_MS = "charts.grace.minute.ms";
+    public static final String GRACE_HOUR_MS = "charts.grace.hour.ms";
+    public static final String GRACE_DAY_MS = "charts.grace.day.ms";
+    public static final String CLOSED_RETENTION_MS = "charts.closed.retention.ms";
+
+    public static final ConfigDef DEFINITION = baseDefinition("melody-play-analytics")
+        .define(VALID_PLAY_MIN_MS, Type.LONG, 30_000L, ConfigDef.Range.atLeast(0), Importance.HIGH,
+            "A play counts (for charts, totals and royalties) when at least this many milliseconds were heard.")
+        .define(DEDUP_HORIZON_MS, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(1000),
+            Importance.HIGH, "Plays are deduplicated by event id over this span of event time. A play older "
+                + "than the horizon (relative to the newest play seen on its partition) cannot be checked for "
+                + "duplicates, so it is not counted: it goes to the late-events topic. State grows with the "
+                + "number of plays in one horizon (see docs/benchmarks.md for the cost per million).")
+        .define(MAX_FUTURE_MS, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(0),
+            Importance.MEDIUM, "A play that started more than this far ahead of the wall clock has a broken "
+                + "client clock: it goes to the dead-letter topic instead of pushing event time forward.")
+        .define(FLUSH_INTERVAL_MS, Type.LONG, 250L, ConfigDef.Range.atLeast(10), Importance.MEDIUM,
+            "How often each input task sends its accumulated per-track counts to the counting stage. Larger "
+                + "means fewer records between stages (hot tracks cost one record per task per interval), "
+                + "smaller means fresher counts.")
+        .define(TOP_N, Type.INT, 100, ConfigDef.Range.between(1, 10_000), Importance.HIGH,
+            "Length of every chart.")
+        .define(LIVE_INTERVAL_MS, Type.LONG, 1_000L, ConfigDef.Range.atLeast(10), Importance.MEDIUM,
+            "How often changed charts are re-published while their window is open.")
+        .define(GRACE_MINUTE_MS, Type.LONG, Duration.ofSeconds(30).toMillis(), ConfigDef.Range.atLeast(0),
+            Importance.MEDIUM, "How long after a 1-minute window ends late plays are still counted in it.")
+        .define(GRACE_HOUR_MS, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(0),
+            Importance.MEDIUM, "How long after a 1-hour window ends late plays are still counted in it.")
+        .define(GRACE_DAY_MS, Type.LONG, Duration.ofMinutes(30).toMillis(), ConfigDef.Range.atLeast(0),
+            Importance.MEDIUM, "How long after a day ends late plays are still counted in it.")
+        .define(CLOSED_RETENTION_MS, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(0),
+            Importance.LOW, "How long a closed window's chart stays queryable after its final chart was emitted.");
+
+    public PlayAnalyticsConfig(final Map<?, ?> originals) {
+        super(DEFINITION, originals);
+        for (final ChartWindowSize size : ChartWindowSize.values()) {
+            if (grace(size) > dedupHorizonMs()) {
+                throw new ConfigException("charts.grace." + size.label() + ".ms " + grace(size)
+                    + " is larger than " + DEDUP_HORIZON_MS + " " + dedupHorizonMs()
+                    + ": plays the window still accepts could not be checked for duplicates");
+            }
+        }
+    }
+
+    public long validPlayMinMs() {
+        return getLong(VALID_PLAY_MIN_MS);
+    }
+
+    public long dedupHorizonMs() {
+        return getLong(DEDUP_HORIZON_MS);
+    }
+
+    public long maxFutureMs() {
+        return getLong(MAX_FUTURE_MS);
+    }
+
+    public long flushIntervalMs() {
+        return getLong(FLUSH_INTERVAL_MS);
+    }
+
+    public int topN() {
+        return getInt(TOP_N);
+    }
+
+    public long liveIntervalMs() {
+        return getLong(LIVE_INTERVAL_MS);
+    }
+
+    public long closedRetentionMs() {
+        return getLong(CLOSED_RETENTION_MS);
+    }
+
+    public long grace(final ChartWindowSize size) {
+        return switch (size) {
+            case MINUTE -> getLong(GRACE_MINUTE_MS);
+            case HOUR -> getLong(GRACE_HOUR_MS);
+            case DAY -> getLong(GRACE_DAY_MS);
+        };
+    }
+}

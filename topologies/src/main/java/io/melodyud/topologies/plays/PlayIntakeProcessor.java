@@ -1,0 +1,229 @@
+package io.melodyud.topologies.plays;
+
+import io.melodyud.avro.event.PlayEvent;
+import io.melodyud.topologies.common.BadInputException;
+import io.melodyud.topologies.common.ChartWindowSize;
+import io.melodyud.topologies.common.DeadLetterHandlers;
+import io.melodyud.topologies.common.ErrorCounters;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+/**
+ * First stage, on the input partitions (plays keyed by user, so a retried event lands where its first copy did):
+ * validates each play, drops duplicates by event id, keeps valid plays only, decides lateness per window size and
+ * adds the play to per-track pending counts. Every {@code plays.flush.interval.ms} the pending counts of each track
+ * are sent, as one {@link InternalCodecs.TrackDelta}, to the counting stage.
+ *
+ * <p>This is the sharded counter of the seeds: a track's count is split by input task and merged by summing in the
+ * counting stage, so a track with 90% of the traffic costs one record per task per interval downstream, not one
+ * per play. Pending counts live in a changelogged store and are deleted in the same transaction that sends them,
+ * so a crash neither loses nor repeats them.
+ *
+ * <p>Outputs: {@code TrackDelta} values (to the counting stage) and {@code PlayEvent} values (late plays, to the
+ * late topic), both keyed by a long.
+ */
+final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Object> {
+
+    static final String DEDUP_STORE = "play-dedup";
+    static final String PENDING_STORE = "play-pending";
+    static final String LATE_WINDOWS_HEADER = "melody.late.windows";
+    static final String LATE_REASON_HEADER = "melody.late.reason";
+
+    /** Plays before this instant are client bugs (a zeroed clock), not history. */
+    static final long MIN_TIMESTAMP = 946_684_800_000L; // 2000-01-01T00:00:00Z
+    /** Longer than any track: a client counting a paused player as playing. */
+    static final long MAX_MS_PLAYED = Duration.ofHours(6).toMillis();
+
+    private static final byte TOTAL_KIND = (byte) 0xff;
+    private static final byte[] SEEN = {1};
+
+    private final PlayAnalyticsConfig config;
+    private final ErrorCounters counters;
+    private ProcessorContext<Long, Object> context;
+    private WindowStore<Bytes, byte[]> dedup;
+    private KeyValueStore<Bytes, Long> pending;
+
+    PlayIntakeProcessor(final PlayAnalyticsConfig config, final ErrorCounters counters) {
+        this.config = config;
+        this.counters = counters;
+    }
+
+    @Override
+    public void init(final ProcessorContext<Long, Object> context) {
+        this.context = context;
+        this.dedup = context.getStateStore(DEDUP_STORE);
+        this.pending = context.getStateStore(PENDING_STORE);
+        context.schedule(Duration.ofMillis(config.flushIntervalMs()), PunctuationType.WALL_CLOCK_TIME, t -> flush());
+    }
+
+    @Override
+    public void process(final Record<Long, PlayEvent> record) {
+        final PlayEvent play = validate(record);
+        final long startedAt = play.getStartedAt().toEpochMilli();
+        final long streamTime = context.currentStreamTimeMs();
+        if (startedAt < streamTime - config.dedupHorizonMs()) {
+            // It could be a duplicate we no longer remember: counting it could count it twice.
+            late(record, "beyond-dedup-horizon", "all");
+            return;
+        }
+        if (play.getMsPlayed() < config.validPlayMinMs()) {
+            counters.increment("skipped", "short-play");
+            return;
+        }
+        final Bytes eventId = uuidBytes(play.getEventId());
+        try (WindowStoreIterator<byte[]> seen = dedup.fetch(eventId, startedAt, startedAt)) {
+            if (seen.hasNext()) {
+                counters.increment("skipped", "duplicate");
+                return;
+            }
+        }
+        dedup.put(eventId, SEEN, startedAt);
+
+        final long track = play.getTrackId();
+        add(pendingKey(track, TOTAL_KIND, 0, (short) 0));
+        final short country = InternalCodecs.countryCode(play.getCountry());
+        List<String> lateFor = null;
+        for (final ChartWindowSize size : ChartWindowSize.values()) {
+            final long start = size.windowStart(startedAt);
+            if (start + size.sizeMs() + config.grace(size) <= streamTime) {
+                if (lateFor == null) {
+                    lateFor = new ArrayList<>(3);
+                }
+                lateFor.add(size.label());
+                counters.increment("late", size.label());
+            } else {
+                add(pendingKey(track, (byte) size.ordinal(), start, country));
+            }
+        }
+        if (lateFor != null) {
+            late(record, "after-grace", String.join(",", lateFor));
+        }
+    }
+
+    private PlayEvent validate(final Record<Long, PlayEvent> record) {
+        if (record.key() == null) {
+            throw new BadInputException("null-key", "Play without a key: producers must key plays by user_id");
+        }
+        final PlayEvent play = record.value();
+        if (play == null) {
+            throw new BadInputException("null-value", "Tombstone on the plays topic for user " + record.key());
+        }
+        if (play.getMsPlayed() < 0) {
+            throw new BadInputException("invalid-play:negative-duration",
+                "Play " + play.getEventId() + " has ms_played " + play.getMsPlayed());
+        }
+        if (play.getMsPlayed() > MAX_MS_PLAYED) {
+            throw new BadInputException("invalid-play:duration-too-long",
+                "Play " + play.getEventId() + " has ms_played " + play.getMsPlayed() + ", more than 6 hours");
+        }
+        final long startedAt = play.getStartedAt().toEpochMilli();
+        if (startedAt < MIN_TIMESTAMP) {
+            throw new BadInputException("invalid-play:timestamp-before-2000",
+                "Play " + play.getEventId() + " started at " + play.getStartedAt());
+        }
+        if (startedAt > context.currentSystemTimeMs() + config.maxFutureMs()) {
+            throw new BadInputException("invalid-play:timestamp-in-future",
+                "Play " + play.getEventId() + " started at " + play.getStartedAt() + ", in the future");
+        }
+        if (play.getUserId() <= 0 || play.getTrackId() <= 0) {
+            throw new BadInputException("invalid-play:id",
+                "Play " + play.getEventId() + " has user " + play.getUserId() + " and track " + play.getTrackId());
+        }
+        final String country = play.getCountry();
+        if (country.length() != 2 || !Character.isUpperCase(country.charAt(0))
+                || !Character.isUpperCase(country.charAt(1)) || country.charAt(0) > 'Z' || country.charAt(1) > 'Z') {
+            throw new BadInputException("invalid-play:country",
+                "Play " + play.getEventId() + " has country '" + country + "', not an ISO 3166-1 alpha-2 code");
+        }
+        return play;
+    }
+
+    private void late(final Record<Long, PlayEvent> record, final String reason, final String windows) {
+        if ("beyond-dedup-horizon".equals(reason)) {
+            counters.increment("late", reason);
+        }
+        final Headers headers = new RecordHeaders(record.headers().toArray());
+        headers.add(LATE_REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+        headers.add(LATE_WINDOWS_HEADER, windows.getBytes(StandardCharsets.UTF_8));
+        context.recordMetadata().ifPresent(meta -> {
+            headers.add(DeadLetterHandlers.TOPIC_HEADER, meta.topic().getBytes(StandardCharsets.UTF_8));
+            headers.add(DeadLetterHandlers.PARTITION_HEADER,
+                Integer.toString(meta.partition()).getBytes(StandardCharsets.UTF_8));
+            headers.add(DeadLetterHandlers.OFFSET_HEADER,
+                Long.toString(meta.offset()).getBytes(StandardCharsets.UTF_8));
+        });
+        context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers));
+    }
+
+    private void add(final Bytes key) {
+        final Long current = pending.get(key);
+        pending.put(key, current == null ? 1L : current + 1);
+    }
+
+    /** Sends one TrackDelta per track with pending counts, then clears them. */
+    private void flush() {
+        final List<Bytes> sent = new ArrayList<>();
+        final long timestamp = context.currentStreamTimeMs();
+        long track = Long.MIN_VALUE;
+        long total = 0;
+        List<InternalCodecs.WindowDelta> windows = new ArrayList<>();
+        try (KeyValueIterator<Bytes, Long> all = pending.all()) {
+            while (all.hasNext()) {
+                final KeyValue<Bytes, Long> entry = all.next();
+                final ByteBuffer key = ByteBuffer.wrap(entry.key.get());
+                final long entryTrack = key.getLong();
+                if (entryTrack != track && track != Long.MIN_VALUE) {
+                    forwardDelta(track, total, windows, timestamp);
+                    total = 0;
+                    windows = new ArrayList<>();
+                }
+                track = entryTrack;
+                final byte kind = key.get();
+                if (kind == TOTAL_KIND) {
+                    total += entry.value;
+                } else {
+                    windows.add(new InternalCodecs.WindowDelta(ChartWindowSize.of(kind), key.getLong(),
+                        key.getShort(), entry.value));
+                }
+                sent.add(entry.key);
+            }
+        }
+        if (track != Long.MIN_VALUE) {
+            forwardDelta(track, total, windows, timestamp);
+        }
+        for (final Bytes key : sent) {
+            pending.delete(key);
+        }
+    }
+
+    private void forwardDelta(final long track, final long total, final List<InternalCodecs.WindowDelta> windows,
+                              final long timestamp) {
+        context.forward(new Record<>(track, new InternalCodecs.TrackDelta(total, windows), timestamp));
+    }
+
+    static Bytes pendingKey(final long track, final byte kind, final long windowStart, final short country) {
+        return Bytes.wrap(ByteBuffer.allocate(19).putLong(track).put(kind).putLong(windowStart).putShort(country)
+            .array());
+    }
+
+    static Bytes uuidBytes(final UUID id) {
+        return Bytes.wrap(ByteBuffer.allocate(16).putLong(id.getMostSignificantBits())
+            .putLong(id.getLeastSignificantBits()).array());
+    }
+}

@@ -1,0 +1,189 @@
+package io.melodyud.topologies.plays;
+
+import io.melodyud.avro.output.ChartCount;
+import io.melodyud.avro.output.TrackDailyPlays;
+import io.melodyud.avro.output.TrackPlayTotal;
+import io.melodyud.topologies.common.ChartWindowSize;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Second stage, partitioned by track: merges the input tasks' deltas into exact counts (the total per track, and
+ * per window and country, plus the worldwide count per window) and keeps, for every chart, the top list of the
+ * tracks this task owns. Because each track lives in exactly one task, the real chart is the merge of the tasks'
+ * top lists (done by {@link ChartMergeProcessor}): no update ever goes through a single key.
+ *
+ * <p>Outputs: {@link TrackPlayTotal}, {@link TrackDailyPlays}, {@link ChartCount} (keyed by their output keys) and
+ * {@link InternalCodecs.PartialChart} (keyed by {@link InternalCodecs.ChartKey}) for the merge stage.
+ */
+final class TrackCountingProcessor implements Processor<Long, InternalCodecs.TrackDelta, Object, Object> {
+
+    static final String TOTALS_STORE = "track-totals";
+    static final String WINDOW_COUNTS_STORE = "chart-window-counts";
+    static final String PARTIALS_STORE = "chart-partials";
+    static final String DIRTY_STORE = "chart-partials-dirty";
+
+    private final PlayAnalyticsConfig config;
+    private ProcessorContext<Object, Object> context;
+    private KeyValueStore<Long, Long> totals;
+    private KeyValueStore<Bytes, Long> windowCounts;
+    private KeyValueStore<Bytes, TopList> partials;
+    private KeyValueStore<Bytes, Long> dirty;
+    /** Decoded top lists, so that a delta does not decode a whole list; the store remains the durable copy. */
+    private final Map<Bytes, TopList> decoded = new HashMap<>();
+
+    TrackCountingProcessor(final PlayAnalyticsConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void init(final ProcessorContext<Object, Object> context) {
+        this.context = context;
+        this.totals = context.getStateStore(TOTALS_STORE);
+        this.windowCounts = context.getStateStore(WINDOW_COUNTS_STORE);
+        this.partials = context.getStateStore(PARTIALS_STORE);
+        this.dirty = context.getStateStore(DIRTY_STORE);
+        context.schedule(Duration.ofMillis(config.liveIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
+            t -> publishPartials());
+        context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::expire);
+    }
+
+    @Override
+    public void process(final Record<Long, InternalCodecs.TrackDelta> record) {
+        final long track = record.key();
+        final InternalCodecs.TrackDelta delta = record.value();
+        final long now = record.timestamp();
+        if (delta.total() > 0) {
+            final Long before = totals.get(track);
+            final long total = (before == null ? 0 : before) + delta.total();
+            totals.put(track, total);
+            // Counts only grow, so the count itself is a version sinks can keep the highest of.
+            context.forward(new Record<>(track, new TrackPlayTotal(track, total, total, Instant.ofEpochMilli(now)),
+                now));
+        }
+        final Map<Long, long[]> globalByWindow = new HashMap<>();
+        for (final InternalCodecs.WindowDelta w : delta.windows()) {
+            final long count = addCount(w.size(), w.windowStart(), w.country(), track, w.count());
+            emitCount(w.size(), w.windowStart(), InternalCodecs.country(w.country()), track, count, now);
+            offer(w.size(), w.windowStart(), w.country(), track, count);
+            globalByWindow.computeIfAbsent(((long) w.size().ordinal() << 56) ^ w.windowStart(),
+                k -> new long[] {w.size().ordinal(), w.windowStart(), 0})[2] += w.count();
+        }
+        for (final long[] g : globalByWindow.values()) {
+            final ChartWindowSize size = ChartWindowSize.of((int) g[0]);
+            final long count = addCount(size, g[1], (short) 0, track, g[2]);
+            emitCount(size, g[1], InternalCodecs.GLOBAL, track, count, now);
+            offer(size, g[1], (short) 0, track, count);
+            if (size == ChartWindowSize.DAY) {
+                final LocalDate day = Instant.ofEpochMilli(g[1]).atZone(ZoneOffset.UTC).toLocalDate();
+                context.forward(new Record<>(track + "@" + day, new TrackDailyPlays(track, day,
+                    Instant.ofEpochMilli(g[1]), Instant.ofEpochMilli(g[1] + size.sizeMs()), count, count), now));
+            }
+        }
+    }
+
+    private long addCount(final ChartWindowSize size, final long windowStart, final short country, final long track,
+                          final long add) {
+        final Bytes key = countKey(size, windowStart, country, track);
+        final Long before = windowCounts.get(key);
+        final long count = (before == null ? 0 : before) + add;
+        windowCounts.put(key, count);
+        return count;
+    }
+
+    private void emitCount(final ChartWindowSize size, final long windowStart, final String country,
+                           final long track, final long count, final long now) {
+        context.forward(new Record<>(country + "|" + track + "|" + windowStart, new ChartCount(size.avro(),
+            Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()), country, track,
+            count, count), now));
+    }
+
+    private void offer(final ChartWindowSize size, final long windowStart, final short country, final long track,
+                       final long count) {
+        final Bytes chart = new InternalCodecs.ChartKey(size, windowStart, country).toBytes();
+        TopList top = decoded.get(chart);
+        if (top == null) {
+            top = partials.get(chart);
+            if (top == null) {
+                top = new TopList(config.topN());
+            }
+            decoded.put(chart, top);
+        }
+        if (top.offer(track, count)) {
+            partials.put(chart, top);
+            dirty.put(chart, 1L);
+        }
+    }
+
+    /** Sends the top list of every chart that changed since the last time to the merge stage. */
+    private void publishPartials() {
+        final List<Bytes> published = new ArrayList<>();
+        final int partition = context.taskId().partition();
+        final long timestamp = context.currentStreamTimeMs();
+        try (KeyValueIterator<Bytes, Long> changed = dirty.all()) {
+            while (changed.hasNext()) {
+                final Bytes chart = changed.next().key;
+                final TopList top = decoded.containsKey(chart) ? decoded.get(chart) : partials.get(chart);
+                if (top != null) {
+                    context.forward(new Record<>(InternalCodecs.ChartKey.fromBytes(chart.get()),
+                        new InternalCodecs.PartialChart(partition, top), timestamp));
+                }
+                published.add(chart);
+            }
+        }
+        published.forEach(dirty::delete);
+    }
+
+    /** Drops counts and top lists of windows closed for longer than the retention. */
+    private void expire(final long streamTime) {
+        for (final ChartWindowSize size : ChartWindowSize.values()) {
+            final long horizon = streamTime - size.sizeMs() - config.grace(size) - config.closedRetentionMs();
+            deleteBefore(windowCounts, size, horizon);
+            deleteBefore(partials, size, horizon);
+            decoded.keySet().removeIf(k -> k.get()[0] == size.ordinal()
+                && ByteBuffer.wrap(k.get(), 1, 8).getLong() < horizon);
+        }
+    }
+
+    private static <V> void deleteBefore(final KeyValueStore<Bytes, V> store, final ChartWindowSize size,
+                                         final long windowStartBefore) {
+        final Bytes from = Bytes.wrap(ByteBuffer.allocate(9).put((byte) size.ordinal()).putLong(0L)
+            .array());
+        final Bytes to = Bytes.wrap(ByteBuffer.allocate(9).put((byte) size.ordinal()).putLong(windowStartBefore)
+            .array());
+        final List<Bytes> expired = new ArrayList<>();
+        try (KeyValueIterator<Bytes, V> range = store.range(from, to)) {
+            while (range.hasNext()) {
+                final KeyValue<Bytes, V> entry = range.next();
+                if (ByteBuffer.wrap(entry.key.get(), 1, 8).getLong() < windowStartBefore) {
+                    expired.add(entry.key);
+                }
+            }
+        }
+        expired.forEach(store::delete);
+    }
+
+    /**
+     * Window counts are keyed size, window start, country, track: a chart's counts are one contiguous range, and
+     * windows sort by start (starts are positive, so their big-endian bytes sort like the numbers).
+     */
+    static Bytes countKey(final ChartWindowSize size, final long windowStart, final short country, final long track) {
+        return Bytes.wrap(ByteBuffer.allocate(19).put((byte) size.ordinal()).putLong(windowStart).putShort(country)
+            .putLong(track).array());
+    }
+}

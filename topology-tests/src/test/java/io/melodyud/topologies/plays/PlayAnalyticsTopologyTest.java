@@ -1,0 +1,252 @@
+package io.melodyud.topologies.plays;
+
+import static io.melodyud.contracts.fixtures.AvroFixtures.t;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.melodyud.avro.event.PlayEvent;
+import io.melodyud.avro.output.Chart;
+import io.melodyud.avro.output.ChartCount;
+import io.melodyud.avro.output.ChartEntry;
+import io.melodyud.contracts.fixtures.AvroFixtures;
+import io.melodyud.contracts.fixtures.InMemorySchemaRegistry;
+import io.melodyud.topologies.common.ChartWindowSize;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PlayAnalyticsTopologyTest {
+
+    private static final long HIT = 7_310_042L;
+    private static final long B_SIDE = 7_310_043L;
+    private static final long DEEP_CUT = 7_310_044L;
+
+    @TempDir
+    Path stateDir;
+
+    private PlayAnalyticsDriver app;
+    private long nextEvent;
+
+    @BeforeEach
+    void start() {
+        app = new PlayAnalyticsDriver(stateDir);
+    }
+
+    @AfterEach
+    void stop() {
+        app.close();
+    }
+
+    /** A complete play (3 min) of {@code track} in {@code country}, by one of a thousand listeners. */
+    private PlayEvent play(final long track, final String country, final Instant startedAt) {
+        final long n = nextEvent++;
+        return AvroFixtures.playEvent()
+            .setEventId(new UUID(0x5eed_0000_0000_0000L, n))
+            .setUserId(1_000 + n % 1_000)
+            .setTrackId(track)
+            .setCountry(country)
+            .setStartedAt(startedAt)
+            .setSentAt(startedAt.plusSeconds(180))
+            .setMsPlayed(180_000L)
+            .build();
+    }
+
+    private static List<Long> tracks(final Chart chart) {
+        return chart.getEntries().stream().map(ChartEntry::getTrackId).collect(Collectors.toList());
+    }
+
+    private static Chart last(final List<TestRecord<String, Chart>> charts, final String key) {
+        Chart found = null;
+        for (final TestRecord<String, Chart> record : charts) {
+            if (record.key().equals(key)) {
+                found = record.value();
+            }
+        }
+        return found;
+    }
+
+    @Test
+    void aRetriedPlayIsCountedOnce() {
+        final PlayEvent first = play(HIT, "CO", t(0));
+        app.send(first, first, play(HIT, "CO", t(1)), first);
+        app.tick();
+
+        assertEquals(Map.of(HIT, 2L), app.latestTotals());
+        assertEquals(2, app.counters.count("skipped", "duplicate"));
+    }
+
+    @Test
+    void playsShorterThanThirtySecondsAreNotCounted() {
+        final PlayEvent skipped = play(HIT, "CO", t(0));
+        skipped.setMsPlayed(29_999L);
+        final PlayEvent justEnough = play(HIT, "CO", t(0));
+        justEnough.setMsPlayed(30_000L);
+        app.send(skipped, justEnough);
+        app.tick();
+
+        assertEquals(Map.of(HIT, 1L), app.latestTotals());
+        assertEquals(1, app.counters.count("skipped", "short-play"));
+    }
+
+    @Test
+    void aTrackWithNinetyPercentOfTheTrafficIsCountedExactly() {
+        final List<PlayEvent> events = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            final long track = i % 10 == 0 ? B_SIDE + i % 7 : HIT;
+            events.add(play(track, i % 3 == 0 ? "BR" : "CO", t(0).plusMillis(i * 7L)));
+        }
+        // Interleave ticks so that the hot track's count is merged from many deltas, not one.
+        for (int i = 0; i < events.size(); i++) {
+            app.send(events.get(i));
+            if (i % 700 == 0) {
+                app.tick();
+            }
+        }
+        app.tick();
+
+        final Map<Long, Long> totals = app.latestTotals();
+        assertEquals(4_500L, totals.get(HIT));
+        assertEquals(500L, totals.values().stream().mapToLong(Long::longValue).sum() - 4_500L);
+        // The hot track's updates downstream are bounded by flushes, not by plays.
+        final Map<String, Long> minuteCounts = app.counts(ChartWindowSize.MINUTE).stream()
+            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays(), (a, b) -> b));
+        assertEquals(4_500L, minuteCounts.get("GLOBAL|" + HIT + "|" + t(0).toEpochMilli()));
+        assertEquals(3_000L, minuteCounts.get("CO|" + HIT + "|" + t(0).toEpochMilli()));
+    }
+
+    @Test
+    void chartsRankByPlaysAndBreakTiesByTrackId() {
+        app.send(play(DEEP_CUT, "CO", t(0)), play(DEEP_CUT, "CO", t(0)),
+            play(B_SIDE, "CO", t(0)), play(B_SIDE, "CO", t(0)),
+            play(HIT, "CO", t(0)), play(HIT, "CO", t(0)), play(HIT, "CO", t(0)));
+        app.tick();
+
+        final Chart chart = last(app.liveCharts(ChartWindowSize.MINUTE), "CO|" + t(0).toEpochMilli());
+        assertEquals(List.of(HIT, B_SIDE, DEEP_CUT), tracks(chart));
+        assertEquals(List.of(1, 2, 3), chart.getEntries().stream().map(ChartEntry::getRank).toList());
+        assertEquals(3L, chart.getEntries().get(0).getPlays());
+        assertFalse(chart.getIsFinal());
+    }
+
+    @Test
+    void aTrackThatOvertakesPushesTheLastOneOutOfAShortChart() {
+        app.close();
+        app = new PlayAnalyticsDriver(Map.of(PlayAnalyticsConfig.TOP_N, 2), stateDir.resolve("n2"),
+            new InMemorySchemaRegistry());
+        app.send(play(HIT, "MX", t(0)), play(HIT, "MX", t(0)), play(HIT, "MX", t(0)),
+            play(B_SIDE, "MX", t(0)), play(B_SIDE, "MX", t(0)));
+        app.tick();
+        assertEquals(List.of(HIT, B_SIDE),
+            tracks(last(app.liveCharts(ChartWindowSize.HOUR), "MX|" + t(0).toEpochMilli() / 3_600_000 * 3_600_000)));
+
+        for (int i = 0; i < 4; i++) {
+            app.send(play(DEEP_CUT, "MX", t(0)));
+        }
+        app.tick();
+        final Chart chart = last(app.liveCharts(ChartWindowSize.HOUR),
+            "MX|" + t(0).toEpochMilli() / 3_600_000 * 3_600_000);
+        assertEquals(List.of(DEEP_CUT, HIT), tracks(chart));
+        assertEquals(4L, chart.getEntries().get(0).getPlays());
+    }
+
+    @Test
+    void theGlobalChartAddsUpCountries() {
+        app.send(play(HIT, "CO", t(0)), play(HIT, "BR", t(0)), play(B_SIDE, "US", t(0)), play(B_SIDE, "US", t(0)),
+            play(B_SIDE, "US", t(0)));
+        app.tick();
+
+        final Chart global = last(app.liveCharts(ChartWindowSize.DAY),
+            "GLOBAL|" + t(0).toEpochMilli() / 86_400_000 * 86_400_000);
+        assertEquals(List.of(B_SIDE, HIT), tracks(global));
+        assertEquals(2L, global.getEntries().get(1).getPlays());
+    }
+
+    @Test
+    void aPlayOnAMinuteBoundaryBelongsToTheMinuteItStarts() {
+        final Instant minute = t(0).minusSeconds(t(0).getEpochSecond() % 60);
+        app.send(play(HIT, "CO", minute.minusMillis(1)), play(HIT, "CO", minute));
+        app.tick();
+
+        final Map<String, Long> counts = app.counts(ChartWindowSize.MINUTE).stream()
+            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays(), (a, b) -> b));
+        assertEquals(1L, counts.get("CO|" + HIT + "|" + (minute.toEpochMilli() - 60_000)));
+        assertEquals(1L, counts.get("CO|" + HIT + "|" + minute.toEpochMilli()));
+    }
+
+    @Test
+    void aLatePlayWithinGraceIsCountedAndOneAfterGraceGoesToTheLateTopic() {
+        final Instant minute = Instant.parse("2025-03-14T19:30:00Z");
+        app.send(play(HIT, "CO", minute.plusSeconds(10)));
+        // Stream time moves to 19:31:20: the 19:30 window (grace 30 s) is still open.
+        app.send(play(B_SIDE, "CO", minute.plusSeconds(80)));
+        app.send(play(HIT, "CO", minute.plusSeconds(20)));
+        // Stream time moves to 19:31:40: the 19:30 window is closed.
+        app.send(play(B_SIDE, "CO", minute.plusSeconds(100)));
+        final PlayEvent tooLate = play(HIT, "CO", minute.plusSeconds(30));
+        app.send(tooLate);
+        app.tick();
+
+        final Map<String, Long> counts = app.counts(ChartWindowSize.MINUTE).stream()
+            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays(), (a, b) -> b));
+        assertEquals(2L, counts.get("CO|" + HIT + "|" + minute.toEpochMilli()));
+        final List<TestRecord<Long, PlayEvent>> late = app.late.readRecordsToList();
+        assertEquals(1, late.size());
+        assertEquals(tooLate.getEventId(), late.get(0).value().getEventId());
+        assertEquals("minute", header(late.get(0).headers().lastHeader("melody.late.windows")));
+        assertEquals(1, app.counters.count("late", "minute"));
+        // Late for the minute chart only: the hour, the day and the total still count it.
+        assertEquals(3L, app.latestTotals().get(HIT));
+    }
+
+    @Test
+    void theFinalChartIsEmittedOnceWhenTheWindowCloses() {
+        final Instant minute = Instant.parse("2025-03-14T19:30:00Z");
+        app.send(play(HIT, "CO", minute.plusSeconds(5)), play(B_SIDE, "CO", minute.plusSeconds(6)),
+            play(HIT, "CO", minute.plusSeconds(7)));
+        app.tick();
+        assertTrue(app.finalCharts(ChartWindowSize.MINUTE).isEmpty(), "no final chart while the window is open");
+
+        // A play 2 minutes later moves stream time past the end of 19:30 plus 30 s of grace.
+        app.send(play(DEEP_CUT, "CO", minute.plusSeconds(125)));
+        app.tick();
+        app.send(play(DEEP_CUT, "CO", minute.plusSeconds(130)));
+        app.tick();
+
+        final List<TestRecord<String, Chart>> finals = app.finalCharts(ChartWindowSize.MINUTE).stream()
+            .filter(r -> r.key().equals("CO|" + minute.toEpochMilli())).toList();
+        assertEquals(1, finals.size(), "exactly one final chart: " + finals);
+        assertTrue(finals.get(0).value().getIsFinal());
+        assertEquals(List.of(HIT, B_SIDE), tracks(finals.get(0).value()));
+        assertEquals(2L, finals.get(0).value().getEntries().get(0).getPlays());
+    }
+
+    @Test
+    void dailyPlaysAreCountedPerTrackAndUtcDay() {
+        app.send(play(HIT, "CO", Instant.parse("2025-03-14T23:59:00Z")),
+            play(HIT, "JP", Instant.parse("2025-03-14T23:59:30Z")),
+            play(HIT, "JP", Instant.parse("2025-03-15T00:00:10Z")));
+        app.tick();
+
+        final Map<String, Long> daily = app.daily.readRecordsToList().stream()
+            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getValidPlays(), (a, b) -> b));
+        assertEquals(2L, daily.get(HIT + "@" + LocalDate.of(2025, 3, 14)));
+        assertEquals(1L, daily.get(HIT + "@" + LocalDate.of(2025, 3, 15)));
+    }
+
+    private static String header(final Header header) {
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+}
