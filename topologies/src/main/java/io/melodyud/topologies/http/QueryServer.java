@@ -1,0 +1,180 @@
+package io.melodyud.topologies.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small HTTP server for interactive queries. A route answers for a key from the local state store when this
+ * instance holds the key's partition, and otherwise forwards the request to the instance that does (found through
+ * Kafka Streams' metadata, from {@code application.server}), like Confluent's KafkaMusicExample. JSON answers.
+ */
+public final class QueryServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QueryServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Set on forwarded requests, so that a request is forwarded at most once (no loops during rebalances). */
+    private static final String FORWARDED = "X-Melody-Forwarded";
+
+    /** An answer: HTTP status and a JSON-able body. */
+    public record Answer(int status, Object body) {
+
+        public static Answer ok(final Object body) {
+            return new Answer(200, body);
+        }
+
+        public static Answer notFound(final String message) {
+            return new Answer(404, Map.of("error", message));
+        }
+
+        public static Answer badRequest(final String message) {
+            return new Answer(400, Map.of("error", message));
+        }
+    }
+
+    /** Answers a request from local state, given its path segments and query parameters. */
+    @FunctionalInterface
+    public interface LocalRoute {
+        Answer answer(String[] segments, Map<String, String> query);
+    }
+
+    /** Finds which instance holds the data of a request, or null when any instance may answer. */
+    @FunctionalInterface
+    public interface KeyLocator {
+        KeyQueryMetadata locate(String[] segments, Map<String, String> query);
+    }
+
+    private final HttpServer server;
+    private final KafkaStreams streams;
+    private final HostInfo self;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    public QueryServer(final KafkaStreams streams, final HostInfo self, final int port) throws IOException {
+        this.streams = streams;
+        this.self = self;
+        this.server = HttpServer.create(new InetSocketAddress(port), 0);
+        server.setExecutor(Executors.newFixedThreadPool(4));
+        route("/health", (segments, query) -> {
+            final KafkaStreams.State state = streams.state();
+            final boolean up = state == KafkaStreams.State.RUNNING || state == KafkaStreams.State.REBALANCING;
+            return new Answer(up ? 200 : 503, Map.of("state", state.name()));
+        }, null);
+    }
+
+    /** Serves GET requests under {@code prefix}; with a locator, requests for other instances' keys are forwarded. */
+    public void route(final String prefix, final LocalRoute route, final KeyLocator locator) {
+        server.createContext(prefix, exchange -> {
+            try (exchange) {
+                if (!"GET".equals(exchange.getRequestMethod())) {
+                    send(exchange, new Answer(405, Map.of("error", "only GET is served")));
+                    return;
+                }
+                final String[] segments = exchange.getRequestURI().getPath().replaceAll("^/+|/+$", "").split("/");
+                final Map<String, String> query = query(exchange.getRequestURI());
+                send(exchange, answer(exchange, segments, query, route, locator));
+            } catch (final RuntimeException e) {
+                LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
+                send(exchange, new Answer(500, Map.of("error", String.valueOf(e.getMessage()))));
+            }
+        });
+    }
+
+    private Answer answer(final HttpExchange exchange, final String[] segments, final Map<String, String> query,
+                          final LocalRoute route, final KeyLocator locator) {
+        if (locator != null) {
+            final KeyQueryMetadata metadata;
+            try {
+                metadata = locator.locate(segments, query);
+            } catch (final IllegalArgumentException e) {
+                return Answer.badRequest(e.getMessage());
+            }
+            if (metadata != null && metadata != KeyQueryMetadata.NOT_AVAILABLE
+                    && !metadata.activeHost().equals(self)
+                    && exchange.getRequestHeaders().getFirst(FORWARDED) == null) {
+                return forward(metadata.activeHost(), exchange.getRequestURI());
+            }
+            if (metadata == KeyQueryMetadata.NOT_AVAILABLE || metadata == null) {
+                return new Answer(503, Map.of("error", "state is being rebalanced; retry shortly",
+                    "state", streams.state().name()));
+            }
+        }
+        try {
+            return route.answer(segments, query);
+        } catch (final IllegalArgumentException e) {
+            return Answer.badRequest(e.getMessage());
+        } catch (final org.apache.kafka.streams.errors.InvalidStateStoreException e) {
+            return new Answer(503, Map.of("error", "state store not queryable yet: " + e.getMessage()));
+        }
+    }
+
+    private Answer forward(final HostInfo host, final URI uri) {
+        final URI target = URI.create("http://" + host.host() + ":" + host.port() + uri.getRawPath()
+            + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()));
+        try {
+            final HttpResponse<String> response = client.send(HttpRequest.newBuilder(target)
+                .timeout(Duration.ofSeconds(5)).header(FORWARDED, self.host() + ":" + self.port()).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+            return new Answer(response.statusCode(), JSON.readTree(response.body()));
+        } catch (final IOException e) {
+            return new Answer(502, Map.of("error", "instance " + host + " holding this key did not answer: " + e));
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(503, Map.of("error", "interrupted"));
+        }
+    }
+
+    private static Map<String, String> query(final URI uri) {
+        final Map<String, String> query = new LinkedHashMap<>();
+        final String raw = uri.getRawQuery();
+        if (raw != null) {
+            for (final String pair : raw.split("&")) {
+                final int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    query.put(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return query;
+    }
+
+    private static void send(final HttpExchange exchange, final Answer answer) throws IOException {
+        final byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(answer.body());
+        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        exchange.sendResponseHeaders(answer.status(), body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    public void start() {
+        server.start();
+        LOG.info("HTTP API listening on port {}", server.getAddress().getPort());
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(1);
+    }
+}
