@@ -22,6 +22,7 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
     public static final String GRACE_HOUR_MS = "charts.grace.hour.ms";
     public static final String GRACE_DAY_MS = "charts.grace.day.ms";
     public static final String CLOSED_RETENTION_MS = "charts.closed.retention.ms";
+    public static final String WINDOWS = "charts.windows";
 
     public static final ConfigDef DEFINITION = baseDefinition("melody-play-analytics")
         .define(VALID_PLAY_MIN_MS, Type.LONG, 30_000L, ConfigDef.Range.atLeast(0), Importance.HIGH,
@@ -49,7 +50,10 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
         .define(GRACE_DAY_MS, Type.LONG, Duration.ofMinutes(30).toMillis(), ConfigDef.Range.atLeast(0),
             Importance.MEDIUM, "How long after a day ends late plays are still counted in it.")
         .define(CLOSED_RETENTION_MS, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(0),
-            Importance.LOW, "How long a closed window's chart stays queryable after its final chart was emitted.");
+            Importance.LOW, "How long a closed window's chart stays queryable after its final chart was emitted.")
+        .define(WINDOWS, Type.LIST, "minute,hour,day", ConfigDef.ValidList.in(true, "minute", "hour", "day"),
+            Importance.MEDIUM, "Window sizes to compute counts and charts for; empty computes the play counters "
+                + "(totals) alone. Daily plays per track need the day window.");
 
     public PlayAnalyticsConfig(final Map<?, ?> originals) {
         super(DEFINITION, originals);
@@ -88,6 +92,12 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
 
     public long closedRetentionMs() {
         return getLong(CLOSED_RETENTION_MS);
+    }
+
+    /** The window sizes computed, in size order. */
+    public java.util.List<ChartWindowSize> windows() {
+        return getList(WINDOWS).stream().map(w -> ChartWindowSize.valueOf(w.toUpperCase(java.util.Locale.ROOT)))
+            .distinct().sorted().toList();
     }
 
     public long grace(final ChartWindowSize size) {

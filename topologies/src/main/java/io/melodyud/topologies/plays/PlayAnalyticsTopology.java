@@ -75,7 +75,8 @@ public final class PlayAnalyticsTopology {
             .repartition(Repartitioned.with(Serdes.Long(), InternalCodecs.TRACK_DELTA).withName(PLAY_DELTAS_TOPIC))
             .process(() -> new TrackCountingProcessor(config), Named.as("track-counting"),
                 TrackCountingProcessor.TOTALS_STORE, TrackCountingProcessor.WINDOW_COUNTS_STORE,
-                TrackCountingProcessor.PARTIALS_STORE, TrackCountingProcessor.DIRTY_STORE)
+                TrackCountingProcessor.PARTIALS_STORE, TrackCountingProcessor.DIRTY_STORE,
+                TrackCountingProcessor.COUNTS_DIRTY_STORE)
             .split(Named.as("counted-"))
             .branch((key, value) -> value instanceof TrackPlayTotal, Branched.as("totals"))
             .branch((key, value) -> value instanceof TrackDailyPlays, Branched.as("daily"))
@@ -134,6 +135,9 @@ public final class PlayAnalyticsTopology {
             InternalCodecs.TOP_LIST).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.inMemoryKeyValueStore(TrackCountingProcessor.DIRTY_STORE), Serdes.Bytes(), Serdes.Long())
+            .withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+            Stores.inMemoryKeyValueStore(TrackCountingProcessor.COUNTS_DIRTY_STORE), Serdes.Bytes(), Serdes.Long())
             .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(ChartMergeProcessor.MERGED_STORE), Serdes.Bytes(),

@@ -58,10 +58,12 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     private ProcessorContext<Long, Object> context;
     private WindowStore<Bytes, byte[]> dedup;
     private KeyValueStore<Bytes, Long> pending;
+    private final ChartWindowSize[] windows;
 
     PlayIntakeProcessor(final PlayAnalyticsConfig config, final ErrorCounters counters) {
         this.config = config;
         this.counters = counters;
+        this.windows = config.windows().toArray(new ChartWindowSize[0]);
     }
 
     @Override
@@ -99,7 +101,7 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
         add(pendingKey(track, TOTAL_KIND, 0, (short) 0));
         final short country = InternalCodecs.countryCode(play.getCountry());
         List<String> lateFor = null;
-        for (final ChartWindowSize size : ChartWindowSize.values()) {
+        for (final ChartWindowSize size : windows) {
             final long start = size.windowStart(startedAt);
             if (start + size.sizeMs() + config.grace(size) <= streamTime) {
                 if (lateFor == null) {

@@ -28,8 +28,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * tracks this task owns. Because each track lives in exactly one task, the real chart is the merge of the tasks'
  * top lists (done by {@link ChartMergeProcessor}): no update ever goes through a single key.
  *
- * <p>Outputs: {@link TrackPlayTotal}, {@link TrackDailyPlays}, {@link ChartCount} (keyed by their output keys) and
- * {@link InternalCodecs.PartialChart} (keyed by {@link InternalCodecs.ChartKey}) for the merge stage.
+ * <p>Outputs, every {@code charts.live.interval.ms}, the latest value of what changed: {@link TrackPlayTotal},
+ * {@link TrackDailyPlays}, {@link ChartCount} (keyed by their output keys) and {@link InternalCodecs.PartialChart}
+ * (keyed by {@link InternalCodecs.ChartKey}) for the merge stage.
  */
 final class TrackCountingProcessor implements Processor<Long, InternalCodecs.TrackDelta, Object, Object> {
 
@@ -37,6 +38,9 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     static final String WINDOW_COUNTS_STORE = "chart-window-counts";
     static final String PARTIALS_STORE = "chart-partials";
     static final String DIRTY_STORE = "chart-partials-dirty";
+    static final String COUNTS_DIRTY_STORE = "counts-dirty";
+    /** First byte of a dirty-counts key naming a track total (window counts start with a window size ordinal). */
+    private static final byte TOTAL_MARK = (byte) 0x7f;
 
     private final PlayAnalyticsConfig config;
     private ProcessorContext<Object, Object> context;
@@ -44,6 +48,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     private KeyValueStore<Bytes, Long> windowCounts;
     private KeyValueStore<Bytes, TopList> partials;
     private KeyValueStore<Bytes, Long> dirty;
+    private KeyValueStore<Bytes, Long> countsDirty;
     /** Decoded top lists, so that a delta does not decode a whole list; the store remains the durable copy. */
     private final Map<Bytes, TopList> decoded = new HashMap<>();
 
@@ -58,8 +63,11 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         this.windowCounts = context.getStateStore(WINDOW_COUNTS_STORE);
         this.partials = context.getStateStore(PARTIALS_STORE);
         this.dirty = context.getStateStore(DIRTY_STORE);
-        context.schedule(Duration.ofMillis(config.liveIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
-            t -> publishPartials());
+        this.countsDirty = context.getStateStore(COUNTS_DIRTY_STORE);
+        context.schedule(Duration.ofMillis(config.liveIntervalMs()), PunctuationType.WALL_CLOCK_TIME, t -> {
+            publishCounts();
+            publishPartials();
+        });
         context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::expire);
     }
 
@@ -67,19 +75,15 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     public void process(final Record<Long, InternalCodecs.TrackDelta> record) {
         final long track = record.key();
         final InternalCodecs.TrackDelta delta = record.value();
-        final long now = record.timestamp();
         if (delta.total() > 0) {
             final Long before = totals.get(track);
             final long total = (before == null ? 0 : before) + delta.total();
             totals.put(track, total);
-            // Counts only grow, so the count itself is a version sinks can keep the highest of.
-            context.forward(new Record<>(track, new TrackPlayTotal(track, total, total, Instant.ofEpochMilli(now)),
-                now));
+            countsDirty.put(totalKey(track), 1L);
         }
         final Map<Long, long[]> globalByWindow = new HashMap<>();
         for (final InternalCodecs.WindowDelta w : delta.windows()) {
             final long count = addCount(w.size(), w.windowStart(), w.country(), track, w.count());
-            emitCount(w.size(), w.windowStart(), InternalCodecs.country(w.country()), track, count, now);
             offer(w.size(), w.windowStart(), w.country(), track, count);
             globalByWindow.computeIfAbsent(((long) w.size().ordinal() << 56) ^ w.windowStart(),
                 k -> new long[] {w.size().ordinal(), w.windowStart(), 0})[2] += w.count();
@@ -87,13 +91,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         for (final long[] g : globalByWindow.values()) {
             final ChartWindowSize size = ChartWindowSize.of((int) g[0]);
             final long count = addCount(size, g[1], (short) 0, track, g[2]);
-            emitCount(size, g[1], InternalCodecs.GLOBAL, track, count, now);
             offer(size, g[1], (short) 0, track, count);
-            if (size == ChartWindowSize.DAY) {
-                final LocalDate day = Instant.ofEpochMilli(g[1]).atZone(ZoneOffset.UTC).toLocalDate();
-                context.forward(new Record<>(track + "@" + day, new TrackDailyPlays(track, day,
-                    Instant.ofEpochMilli(g[1]), Instant.ofEpochMilli(g[1] + size.sizeMs()), count, count), now));
-            }
         }
     }
 
@@ -103,6 +101,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         final Long before = windowCounts.get(key);
         final long count = (before == null ? 0 : before) + add;
         windowCounts.put(key, count);
+        countsDirty.put(key, 1L);
         return count;
     }
 
@@ -128,6 +127,54 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
             partials.put(chart, top);
             dirty.put(chart, 1L);
         }
+    }
+
+    /**
+     * Publishes the latest value of every count that changed since the last time: totals, window counts and daily
+     * plays. Several updates of a key within an interval leave one record (a hot track's total changes many times
+     * a second), and the set of changed keys is a changelogged store, so a crash cannot lose a pending update.
+     */
+    private void publishCounts() {
+        final List<Bytes> published = new ArrayList<>();
+        final long now = context.currentStreamTimeMs();
+        try (KeyValueIterator<Bytes, Long> changed = countsDirty.all()) {
+            while (changed.hasNext()) {
+                final Bytes key = changed.next().key;
+                published.add(key);
+                final ByteBuffer buffer = ByteBuffer.wrap(key.get());
+                final byte kind = buffer.get();
+                if (kind == TOTAL_MARK) {
+                    final long track = buffer.getLong();
+                    final Long total = totals.get(track);
+                    if (total != null) {
+                        // Counts only grow, so the count itself is a version sinks can keep the highest of.
+                        context.forward(new Record<>(track, new TrackPlayTotal(track, total, total,
+                            Instant.ofEpochMilli(now)), now));
+                    }
+                    continue;
+                }
+                final Long count = windowCounts.get(key);
+                if (count == null) {
+                    continue; // expired meanwhile
+                }
+                final ChartWindowSize size = ChartWindowSize.of(kind);
+                final long windowStart = buffer.getLong();
+                final short country = buffer.getShort();
+                final long track = buffer.getLong();
+                emitCount(size, windowStart, InternalCodecs.country(country), track, count, now);
+                if (size == ChartWindowSize.DAY && country == 0) {
+                    final LocalDate day = Instant.ofEpochMilli(windowStart).atZone(ZoneOffset.UTC).toLocalDate();
+                    context.forward(new Record<>(track + "@" + day, new TrackDailyPlays(track, day,
+                        Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()), count,
+                        count), now));
+                }
+            }
+        }
+        published.forEach(countsDirty::delete);
+    }
+
+    static Bytes totalKey(final long track) {
+        return Bytes.wrap(ByteBuffer.allocate(9).put(TOTAL_MARK).putLong(track).array());
     }
 
     /** Sends the top list of every chart that changed since the last time to the merge stage. */

@@ -246,6 +246,19 @@ class PlayAnalyticsTopologyTest {
         assertEquals(1L, daily.get(HIT + "@" + LocalDate.of(2025, 3, 15)));
     }
 
+    @Test
+    void withoutWindowsOnlyTheTotalsAreComputed() {
+        app.close();
+        app = new PlayAnalyticsDriver(Map.of(PlayAnalyticsConfig.WINDOWS, ""), stateDir.resolve("totals-only"),
+            new InMemorySchemaRegistry());
+        app.send(play(HIT, "CO", t(0)), play(HIT, "CO", t(1)), play(B_SIDE, "BR", t(2)));
+        app.tick();
+
+        assertEquals(Map.of(HIT, 2L, B_SIDE, 1L), app.latestTotals());
+        assertTrue(app.counts(ChartWindowSize.MINUTE).isEmpty());
+        assertTrue(app.liveCharts(ChartWindowSize.DAY).isEmpty());
+    }
+
     private static String header(final Header header) {
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }

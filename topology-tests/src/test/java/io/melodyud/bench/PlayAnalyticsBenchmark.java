@@ -1,0 +1,326 @@
+package io.melodyud.bench;
+
+import io.melodyud.avro.common.Device;
+import io.melodyud.avro.event.PlayEvent;
+import io.melodyud.avro.event.PlaySource;
+import io.melodyud.contracts.config.LocalStack;
+import io.melodyud.contracts.registry.RegistryConfig;
+import io.melodyud.contracts.registry.SchemaRegistryClient;
+import io.melodyud.contracts.serde.TopicSerdes;
+import io.melodyud.contracts.topics.Topics;
+import io.melodyud.topologies.plays.PlayAnalyticsApp;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import io.melodyud.contracts.topics.TopicCatalogue;
+import io.melodyud.contracts.topics.TopicSpec;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * Benchmark of the play-analytics application on the local stack (not a test: it prints figures).
+ *
+ * <ol>
+ *   <li>Load: empties {@code melody.events.plays} of the local stack (delete and create again) and produces N
+ *       realistic plays to it: Zipf(1.07) track popularity over 50,000
+ *       tracks, 20 countries weighted like an audience, 3% producer retries (duplicates), 1% plays 1-10 minutes
+ *       late, 15% plays shorter than 30 s, event time spread over two hours.</li>
+ *   <li>Run: starts the application as its own process (exactly-once, fresh application id and state) on
+ *       everything in the topic, and waits until its consumer group has committed the end of the input and of its
+ *       repartition topics.</li>
+ * </ol>
+ * Prints events per second (from process start, and from its first commit), peak RSS of the process and the size
+ * of its state directory. Arguments: {@code --load N} (0 to reuse what is there), {@code --windows minute,hour,day}
+ * (empty: counters alone), {@code --threads T}, {@code --heap 1g}, {@code --jfr true} (record a profile).
+ */
+public final class PlayAnalyticsBenchmark {
+
+    private static final String[] COUNTRIES = {"US", "BR", "MX", "CO", "GB", "DE", "FR", "ES", "AR", "JP", "IN", "SE",
+        "CA", "AU", "NG", "KR", "IT", "NL", "CL", "PE"};
+    private static final int[] COUNTRY_WEIGHTS = {180, 100, 80, 60, 70, 70, 55, 50, 40, 60, 80, 20, 40, 30, 20, 25,
+        25, 15, 15, 15};
+    private static final int TRACKS = 50_000;
+
+    private PlayAnalyticsBenchmark() {
+    }
+
+    public static void main(final String[] args) throws Exception {
+        final Map<String, String> options = new HashMap<>(Map.of("load", "5000000", "windows", "minute,hour,day",
+            "threads", "2", "heap", "1g"));
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        final LocalStack stack = LocalStack.fromSystemProperty();
+        final long load = Long.parseLong(options.get("load"));
+        if (load > 0) {
+            // Event time restarts at "now - 3 h" on every load: appended to an older load it would all be late.
+            recreatePlaysTopic(stack);
+            load(stack, load);
+        }
+        run(stack, options);
+    }
+
+    /** Empties melody.events.plays by deleting it and creating it again as the catalogue declares it. */
+    static void recreatePlaysTopic(final LocalStack stack) throws Exception {
+        final TopicSpec spec = TopicCatalogue.load().get(Topics.PLAYS.name());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                stack.kafkaBootstrapServers()))) {
+            if (admin.listTopics().names().get().contains(spec.name())) {
+                admin.deleteTopics(List.of(spec.name())).all().get();
+            }
+            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1)
+                        .configs(spec.configs()))).all().get();
+                    break;
+                } catch (final java.util.concurrent.ExecutionException e) {
+                    // Deletion completes asynchronously on the broker.
+                    if (!(e.getCause() instanceof TopicExistsException) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(200);
+                }
+            }
+        }
+    }
+
+    static void load(final LocalStack stack, final long count) {
+        final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
+            Map.of(RegistryConfig.URL, stack.registryUrl()))));
+        final Serializer<Long> keys = serdes.key(Topics.PLAYS).serializer();
+        final Serializer<PlayEvent> values = serdes.value(Topics.PLAYS).serializer();
+        final Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 50);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
+
+        final double[] zipf = zipfCdf(TRACKS, 1.07);
+        final int[] countryCdf = cdf(COUNTRY_WEIGHTS);
+        final SplittableRandom random = new SplittableRandom(20_261_124L);
+        final Instant base = Instant.now().minus(Duration.ofHours(3));
+        final long spanMs = Duration.ofHours(2).toMillis();
+        final ArrayDeque<PlayEvent> recent = new ArrayDeque<>();
+        final long started = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            for (long i = 0; i < count; i++) {
+                final PlayEvent play;
+                if (!recent.isEmpty() && random.nextInt(100) < 3) {
+                    play = recent.peekLast(); // a producer retry
+                } else {
+                    long at = base.toEpochMilli() + i * spanMs / count;
+                    if (random.nextInt(100) == 0) {
+                        at -= 60_000 + random.nextLong(540_000); // arrives 1-10 minutes late
+                    }
+                    play = PlayEvent.newBuilder()
+                        .setEventId(new UUID(random.nextLong(), random.nextLong()))
+                        .setUserId(1 + random.nextInt(1_000_000))
+                        .setTrackId(1 + search(zipf, random.nextDouble()))
+                        .setStartedAt(Instant.ofEpochMilli(at))
+                        .setMsPlayed(random.nextInt(100) < 15 ? 5_000 + random.nextInt(24_000) : 30_000 + random.nextInt(200_000))
+                        .setCountry(COUNTRIES[weighted(countryCdf, random.nextInt(countryCdf[countryCdf.length - 1]))])
+                        .setDevice(Device.MOBILE)
+                        .setSource(PlaySource.PLAYLIST)
+                        .setSentAt(Instant.ofEpochMilli(at + 180_000))
+                        .build();
+                    recent.addLast(play);
+                    if (recent.size() > 100) {
+                        recent.removeFirst();
+                    }
+                }
+                producer.send(new ProducerRecord<>(Topics.PLAYS.name(),
+                    keys.serialize(Topics.PLAYS.name(), play.getUserId()), values.serialize(Topics.PLAYS.name(), play)));
+            }
+            producer.flush();
+        }
+        final double seconds = (System.nanoTime() - started) / 1e9;
+        System.out.printf("load: %,d plays produced in %.1f s (%,.0f/s)%n", count, seconds, count / seconds);
+    }
+
+    static void run(final LocalStack stack, final Map<String, String> options) throws Exception {
+        final String applicationId = "bench-plays-" + Long.toHexString(System.currentTimeMillis());
+        final Path dir = Path.of("target", "bench", applicationId).toAbsolutePath();
+        Files.createDirectories(dir);
+        final Path settings = dir.resolve("app.properties");
+        Files.writeString(settings, String.join("\n",
+            "application.id=" + applicationId,
+            "state.dir=" + dir.resolve("state"),
+            "http.port=0",
+            "schema.registry.url=" + stack.registryUrl(),
+            "kafka.bootstrap.servers=" + stack.kafkaBootstrapServers(),
+            "kafka.num.stream.threads=" + options.get("threads"),
+            "charts.windows=" + options.get("windows")));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                stack.kafkaBootstrapServers()))) {
+            final List<TopicPartition> input = admin.describeTopics(List.of(Topics.PLAYS.name())).allTopicNames().get()
+                .get(Topics.PLAYS.name()).partitions().stream()
+                .map(p -> new TopicPartition(Topics.PLAYS.name(), p.partition())).toList();
+            final Map<TopicPartition, Long> inputEnd = endOffsets(admin, input);
+            final long events = inputEnd.values().stream().mapToLong(Long::longValue).sum();
+            System.out.printf("run: %s on %,d plays, windows [%s], %s stream threads%n", applicationId, events,
+                options.get("windows"), options.get("threads"));
+
+            final long start = System.nanoTime();
+            final List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + options.get("heap"),
+                "-XX:+UseG1GC"));
+            if (options.containsKey("jfr")) {
+                // A profile of the run, for `jfr print --events jdk.ExecutionSample`.
+                command.add("-XX:StartFlightRecording=filename=" + dir.resolve("app.jfr") + ",settings=profile");
+            }
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), PlayAnalyticsApp.class.getName(),
+                settings.toString()));
+            final Process app = new ProcessBuilder(command)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("app.log").toFile()).start();
+            long firstCommit = 0;
+            long inputDone = 0;
+            try {
+                while (true) {
+                    if (!app.isAlive()) {
+                        throw new IllegalStateException("application exited; see " + dir.resolve("app.log"));
+                    }
+                    Thread.sleep(500);
+                    final Map<TopicPartition, OffsetAndMetadata> committed = admin
+                        .listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
+                    final long consumed = input.stream().mapToLong(tp -> committed.containsKey(tp)
+                        ? committed.get(tp).offset() : 0).sum();
+                    if (firstCommit == 0 && consumed > 0) {
+                        firstCommit = System.nanoTime();
+                    }
+                    if (inputDone == 0 && consumed >= events) {
+                        inputDone = System.nanoTime();
+                    }
+                    if (inputDone != 0) {
+                        final Map<TopicPartition, Long> ends = endOffsets(admin, committed.keySet().stream().toList());
+                        final boolean drained = committed.entrySet().stream()
+                            .allMatch(e -> ends.get(e.getKey()) - e.getValue().offset() <= 1);
+                        if (drained) {
+                            break;
+                        }
+                    }
+                }
+                final long end = System.nanoTime();
+                final Map<String, String> status = procStatus(app.pid());
+                final double total = (end - start) / 1e9;
+                final double fromCommit = (end - firstCommit) / 1e9;
+                System.out.printf("run: caught up in %.1f s from process start (%,.0f plays/s), %.1f s from the first "
+                    + "commit (%,.0f plays/s); input consumed after %.1f s%n", total, events / total, fromCommit,
+                    events / fromCommit, (inputDone - start) / 1e9);
+                System.out.printf("run: peak RSS %s, RSS now %s, state on disk %s%n", status.get("VmHWM"),
+                    status.get("VmRSS"), du(dir.resolve("state")));
+            } finally {
+                app.destroy();
+                app.waitFor();
+                final List<String> internal = admin.listTopics().names().get().stream()
+                    .filter(n -> n.startsWith(applicationId)).collect(Collectors.toList());
+                admin.deleteTopics(internal).all().get();
+                try {
+                    admin.deleteConsumerGroups(List.of(applicationId)).all().get();
+                } catch (final java.util.concurrent.ExecutionException e) {
+                    System.out.println("run: consumer group " + applicationId + " left behind: " + e.getCause());
+                }
+            }
+        }
+    }
+
+    private static Map<TopicPartition, Long> endOffsets(final Admin admin, final List<TopicPartition> partitions)
+            throws Exception {
+        final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        partitions.forEach(tp -> request.put(tp, OffsetSpec.latest()));
+        final Map<TopicPartition, Long> ends = new HashMap<>();
+        admin.listOffsets(request).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
+        return ends;
+    }
+
+    private static Map<String, String> procStatus(final long pid) throws IOException {
+        final Map<String, String> status = new HashMap<>();
+        for (final String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            final int colon = line.indexOf(':');
+            if (colon > 0) {
+                status.put(line.substring(0, colon), line.substring(colon + 1).trim());
+            }
+        }
+        return status;
+    }
+
+    private static String du(final Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return "0 MB";
+        }
+        try (var files = Files.walk(dir)) {
+            final long bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            return String.format("%.1f MB", bytes / 1e6);
+        }
+    }
+
+    /** Cumulative Zipf probabilities over ranks 1..n (a benchmark input, not money). */
+    static double[] zipfCdf(final int n, final double exponent) {
+        final double[] cdf = new double[n];
+        double sum = 0;
+        for (int k = 1; k <= n; k++) {
+            sum += 1 / Math.pow(k, exponent);
+            cdf[k - 1] = sum;
+        }
+        for (int k = 0; k < n; k++) {
+            cdf[k] /= sum;
+        }
+        return cdf;
+    }
+
+    private static int search(final double[] cdf, final double u) {
+        int lo = 0;
+        int hi = cdf.length - 1;
+        while (lo < hi) {
+            final int mid = (lo + hi) >>> 1;
+            if (cdf[mid] < u) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private static int[] cdf(final int[] weights) {
+        final int[] cdf = new int[weights.length];
+        int sum = 0;
+        for (int i = 0; i < weights.length; i++) {
+            sum += weights[i];
+            cdf[i] = sum;
+        }
+        return cdf;
+    }
+
+    private static int weighted(final int[] cdf, final int r) {
+        for (int i = 0; i < cdf.length; i++) {
+            if (r < cdf[i]) {
+                return i;
+            }
+        }
+        return cdf.length - 1;
+    }
+}
