@@ -51,7 +51,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * </ol>
  * Prints events per second (from process start, and from its first commit), peak RSS of the process and the size
  * of its state directory. Arguments: {@code --load N} (0 to reuse what is there), {@code --windows minute,hour,day}
- * (empty: counters alone), {@code --threads T}, {@code --heap 1g}, {@code --jfr true} (record a profile).
+ * (empty: counters alone), {@code --threads T}, {@code --heap 1g}, {@code --jfr true} (record a profile), and any
+ * application setting such as {@code --kafka.commit.interval.ms 5000}.
  */
 public final class PlayAnalyticsBenchmark {
 
@@ -173,7 +174,10 @@ public final class PlayAnalyticsBenchmark {
             "schema.registry.url=" + stack.registryUrl(),
             "kafka.bootstrap.servers=" + stack.kafkaBootstrapServers(),
             "kafka.num.stream.threads=" + options.get("threads"),
-            "charts.windows=" + options.get("windows")));
+            "charts.windows=" + options.get("windows"),
+            // Any other option that is a setting of the application (kafka.*, plays.*, charts.*) passes through.
+            options.entrySet().stream().filter(e -> e.getKey().matches("(kafka|plays|charts|rocksdb)\\..*"))
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("\n"))));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 stack.kafkaBootstrapServers()))) {
             final List<TopicPartition> input = admin.describeTopics(List.of(Topics.PLAYS.name())).allTopicNames().get()
