@@ -18,7 +18,12 @@ public final class ErrorCounters {
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
 
     public void increment(final String kind, final String reason) {
-        counters.computeIfAbsent(kind + ":" + reason, k -> new LongAdder()).increment();
+        counter(kind, reason).increment();
+    }
+
+    /** The counter itself, for hot paths that count often: look it up once, increment it directly. */
+    public LongAdder counter(final String kind, final String reason) {
+        return counters.computeIfAbsent(kind + ":" + reason, k -> new LongAdder());
     }
 
     public long count(final String kind, final String reason) {

@@ -64,6 +64,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         this.partials = context.getStateStore(PARTIALS_STORE);
         this.dirty = context.getStateStore(DIRTY_STORE);
         this.countsDirty = context.getStateStore(COUNTS_DIRTY_STORE);
+        rebuildDirtyLists();
         context.schedule(Duration.ofMillis(config.liveIntervalMs()), PunctuationType.WALL_CLOCK_TIME, t -> {
             publishCounts();
             publishPartials();
@@ -124,8 +125,33 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
             decoded.put(chart, top);
         }
         if (top.offer(track, count)) {
-            partials.put(chart, top);
+            // The list is written to its store when published, not on every change (it is up to 100 entries);
+            // the durable dirty mark lets init() rebuild a list whose last changes were not written yet.
             dirty.put(chart, 1L);
+        }
+    }
+
+    /**
+     * After a restart or a rebalance, the stored list of a chart still marked dirty may miss changes made before
+     * the crash (its counts were committed, the list was not): rebuild it from the counts, which are exact.
+     */
+    private void rebuildDirtyLists() {
+        final List<Bytes> charts = new ArrayList<>();
+        try (KeyValueIterator<Bytes, Long> changed = dirty.all()) {
+            changed.forEachRemaining(entry -> charts.add(entry.key));
+        }
+        for (final Bytes chart : charts) {
+            final TopList top = new TopList(config.topN());
+            final byte[] prefix = chart.get();
+            final Bytes from = Bytes.wrap(ByteBuffer.allocate(19).put(prefix).putLong(0L).array());
+            final Bytes to = Bytes.wrap(ByteBuffer.allocate(19).put(prefix).putLong(Long.MAX_VALUE).array());
+            try (KeyValueIterator<Bytes, Long> counts = windowCounts.range(from, to)) {
+                while (counts.hasNext()) {
+                    final KeyValue<Bytes, Long> entry = counts.next();
+                    top.offer(ByteBuffer.wrap(entry.key.get(), 11, 8).getLong(), entry.value);
+                }
+            }
+            decoded.put(chart, top);
         }
     }
 
@@ -187,6 +213,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
                 final Bytes chart = changed.next().key;
                 final TopList top = decoded.containsKey(chart) ? decoded.get(chart) : partials.get(chart);
                 if (top != null) {
+                    partials.put(chart, top);
                     context.forward(new Record<>(InternalCodecs.ChartKey.fromBytes(chart.get()),
                         new InternalCodecs.PartialChart(partition, top), timestamp));
                 }
