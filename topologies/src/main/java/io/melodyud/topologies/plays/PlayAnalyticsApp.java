@@ -6,6 +6,7 @@ import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
 import io.melodyud.topologies.common.ErrorCounters;
 import io.melodyud.topologies.http.QueryServer;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,48 +23,70 @@ import org.slf4j.LoggerFactory;
  * Runs the play-analytics application: {@code java ... PlayAnalyticsApp [settings.properties]}. Settings come from
  * the file, then {@code MELODY_*} environment variables; see {@link PlayAnalyticsConfig}.
  */
-public final class PlayAnalyticsApp {
+public final class PlayAnalyticsApp implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PlayAnalyticsApp.class);
 
-    private PlayAnalyticsApp() {
-    }
+    private final PlayAnalyticsConfig config;
+    private final ErrorCounters counters = new ErrorCounters();
+    private final KafkaStreams streams;
+    private final QueryServer server;
 
-    public static void main(final String[] args) throws Exception {
-        final Map<String, String> settings = ConfigLoader.load(args.length > 0 ? Path.of(args[0]) : null,
-            System.getenv(), PlayAnalyticsConfig.DEFINITION.names());
-        final PlayAnalyticsConfig config = new PlayAnalyticsConfig(settings);
-        final ErrorCounters counters = new ErrorCounters();
+    /** Builds the application (topology, Kafka Streams, HTTP API) without starting it. */
+    public PlayAnalyticsApp(final PlayAnalyticsConfig config) throws IOException {
+        this.config = config;
         final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(config.registryConfig()));
-
         final Properties props = config.streamsProperties(Topics.DLQ_PLAY_ANALYTICS.name());
         props.put(ErrorCounters.CONFIG_KEY, counters);
-        final KafkaStreams streams = new KafkaStreams(PlayAnalyticsTopology.build(config, serdes, counters), props);
+        this.streams = new KafkaStreams(PlayAnalyticsTopology.build(config, serdes, counters), props);
         // A thread that died on an unexpected error is replaced: its tasks resume from the last commit.
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("Stream thread died; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-
-        final QueryServer server = config.httpPort() > 0
-            ? new QueryServer(streams, new HostInfo(config.httpAdvertisedHost(), config.httpPort()), config.httpPort())
-            : null;
-        if (server != null) {
+        if (config.httpPort() > 0) {
+            server = new QueryServer(streams, new HostInfo(config.httpAdvertisedHost(), config.httpPort()),
+                config.httpPort());
             PlayAnalyticsQueries.register(server, streams, config, counters, Clock.systemUTC());
+        } else {
+            server = null;
         }
-        final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (server != null) {
-                server.close();
-            }
-            streams.close(Duration.ofSeconds(30));
-            stopped.countDown();
-        }, "shutdown"));
+    }
+
+    public void start() {
         streams.start();
         if (server != null) {
             server.start();
         }
         LOG.info("Play analytics {} started", config.applicationId());
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public ErrorCounters counters() {
+        return counters;
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close();
+        }
+        streams.close(Duration.ofSeconds(30));
+    }
+
+    public static void main(final String[] args) throws Exception {
+        final Map<String, String> settings = ConfigLoader.load(args.length > 0 ? Path.of(args[0]) : null,
+            System.getenv(), PlayAnalyticsConfig.DEFINITION.names());
+        final PlayAnalyticsApp app = new PlayAnalyticsApp(new PlayAnalyticsConfig(settings));
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.close();
+            stopped.countDown();
+        }, "shutdown"));
+        app.start();
         stopped.await();
     }
 }

@@ -13,15 +13,12 @@ import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
-import io.melodyud.topologies.common.ErrorCounters;
-import io.melodyud.topologies.http.QueryServer;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,7 +62,7 @@ class PlayAnalyticsQueriesIT {
         }
     }
 
-    private record Instance(KafkaStreams streams, QueryServer server, int port) {
+    private record Instance(KafkaStreams streams, int port) {
     }
 
     private Instance start(final String applicationId, final String name, final LocalStack stack) throws Exception {
@@ -81,19 +78,10 @@ class PlayAnalyticsQueriesIT {
         settings.put(PlayAnalyticsConfig.LIVE_INTERVAL_MS, 200L);
         settings.put(RegistryConfig.URL, stack.registryUrl());
         settings.put("kafka.bootstrap.servers", stack.kafkaBootstrapServers());
-        final PlayAnalyticsConfig config = new PlayAnalyticsConfig(settings);
-        final ErrorCounters counters = new ErrorCounters();
-        final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(config.registryConfig()));
-        final Properties props = config.streamsProperties(Topics.DLQ_PLAY_ANALYTICS.name());
-        props.put(ErrorCounters.CONFIG_KEY, counters);
-        final KafkaStreams streams = new KafkaStreams(PlayAnalyticsTopology.build(config, serdes, counters), props);
-        final QueryServer server = new QueryServer(streams, new HostInfo("127.0.0.1", port), port);
-        PlayAnalyticsQueries.register(server, streams, config, counters, Clock.systemUTC());
-        running.add(server);
-        running.add(() -> streams.close(Duration.ofSeconds(10)));
-        streams.start();
-        server.start();
-        return new Instance(streams, server, port);
+        final PlayAnalyticsApp app = new PlayAnalyticsApp(new PlayAnalyticsConfig(settings));
+        running.add(app);
+        app.start();
+        return new Instance(app.streams(), port);
     }
 
     private static JsonNode get(final int port, final String path) throws Exception {
@@ -107,6 +95,7 @@ class PlayAnalyticsQueriesIT {
     void eitherInstanceAnswersForEveryTrackAndChart(final TestInfo test) throws Exception {
         final LocalStack stack = LocalStack.fromSystemProperty();
         final String applicationId = "it-queries-" + Long.toHexString(System.nanoTime());
+        InputPositions.startAtEnd(stack.kafkaBootstrapServers(), applicationId, Topics.PLAYS.name());
         final Instance a = start(applicationId, "a", stack);
         final Instance b = start(applicationId, "b", stack);
         final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
