@@ -57,7 +57,7 @@ validate_settings() {
   local -A seen=()
   for name in MELODY_KAFKA_PORT MELODY_KAFKA_CONTROLLER_PORT MELODY_PG_COORDINATOR_PORT MELODY_PG_WORKER1_PORT \
     MELODY_PG_WORKER2_PORT MELODY_CLICKHOUSE_HTTP_PORT MELODY_CLICKHOUSE_TCP_PORT \
-    MELODY_CLICKHOUSE_INTERSERVER_PORT MELODY_REGISTRY_PORT; do
+    MELODY_CLICKHOUSE_INTERSERVER_PORT MELODY_REGISTRY_PORT MELODY_PLAY_ANALYTICS_HTTP_PORT; do
     value="${!name}"
     if [[ ! "$value" =~ ^[0-9]+$ ]] || ((value < 1024 || value > 65535)); then
       die "$name=$value is not a port number between 1024 and 65535"
@@ -65,7 +65,7 @@ validate_settings() {
     [[ -z "${seen[$value]:-}" ]] || die "$name and ${seen[$value]} both use port $value"
     seen[$value]=$name
   done
-  for name in MELODY_KAFKA_HEAP MELODY_REGISTRY_HEAP; do
+  for name in MELODY_KAFKA_HEAP MELODY_REGISTRY_HEAP MELODY_PLAY_ANALYTICS_HEAP; do
     [[ "${!name}" =~ ^[0-9]+[kKmMgG]?$ ]] || die "$name=${!name} is not a JVM heap size such as 512m or 1g"
   done
   [[ "$MELODY_HEALTH_TIMEOUT" =~ ^[1-9][0-9]*$ ]] ||
