@@ -76,7 +76,7 @@ public final class PlayAnalyticsTopology {
             .process(() -> new TrackCountingProcessor(config), Named.as("track-counting"),
                 TrackCountingProcessor.TOTALS_STORE, TrackCountingProcessor.WINDOW_COUNTS_STORE,
                 TrackCountingProcessor.PARTIALS_STORE, TrackCountingProcessor.DIRTY_STORE,
-                TrackCountingProcessor.COUNTS_DIRTY_STORE)
+                TrackCountingProcessor.COUNTS_DIRTY_STORE, TrackCountingProcessor.OPEN_WINDOWS_STORE)
             .split(Named.as("counted-"))
             .branch((key, value) -> value instanceof TrackPlayTotal, Branched.as("totals"))
             .branch((key, value) -> value instanceof TrackDailyPlays, Branched.as("daily"))
@@ -138,6 +138,9 @@ public final class PlayAnalyticsTopology {
             .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.inMemoryKeyValueStore(TrackCountingProcessor.COUNTS_DIRTY_STORE), Serdes.Bytes(), Serdes.Long())
+            .withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+            Stores.inMemoryKeyValueStore(TrackCountingProcessor.OPEN_WINDOWS_STORE), Serdes.Bytes(), Serdes.Long())
             .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(ChartMergeProcessor.MERGED_STORE), Serdes.Bytes(),

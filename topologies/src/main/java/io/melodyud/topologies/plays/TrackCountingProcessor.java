@@ -29,8 +29,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * top lists (done by {@link ChartMergeProcessor}): no update ever goes through a single key.
  *
  * <p>Outputs, every {@code charts.live.interval.ms}, the latest value of what changed: {@link TrackPlayTotal},
- * {@link TrackDailyPlays}, {@link ChartCount} (keyed by their output keys) and {@link InternalCodecs.PartialChart}
- * (keyed by {@link InternalCodecs.ChartKey}) for the merge stage.
+ * {@link TrackDailyPlays}, minute {@link ChartCount}s (keyed by their output keys) and
+ * {@link InternalCodecs.PartialChart} (keyed by {@link InternalCodecs.ChartKey}) for the merge stage; hour and day
+ * {@link ChartCount}s when their window closes (see {@link #publishesLive}).
  */
 final class TrackCountingProcessor implements Processor<Long, InternalCodecs.TrackDelta, Object, Object> {
 
@@ -39,6 +40,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     static final String PARTIALS_STORE = "chart-partials";
     static final String DIRTY_STORE = "chart-partials-dirty";
     static final String COUNTS_DIRTY_STORE = "counts-dirty";
+    static final String OPEN_WINDOWS_STORE = "count-windows-open";
     /** First byte of a dirty-counts key naming a track total (window counts start with a window size ordinal). */
     private static final byte TOTAL_MARK = (byte) 0x7f;
 
@@ -49,6 +51,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     private KeyValueStore<Bytes, TopList> partials;
     private KeyValueStore<Bytes, Long> dirty;
     private KeyValueStore<Bytes, Long> countsDirty;
+    private KeyValueStore<Bytes, Long> openWindows;
     /** Decoded top lists, so that a delta does not decode a whole list; the store remains the durable copy. */
     private final Map<Bytes, TopList> decoded = new HashMap<>();
 
@@ -64,11 +67,13 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         this.partials = context.getStateStore(PARTIALS_STORE);
         this.dirty = context.getStateStore(DIRTY_STORE);
         this.countsDirty = context.getStateStore(COUNTS_DIRTY_STORE);
+        this.openWindows = context.getStateStore(OPEN_WINDOWS_STORE);
         rebuildDirtyLists();
         context.schedule(Duration.ofMillis(config.liveIntervalMs()), PunctuationType.WALL_CLOCK_TIME, t -> {
             publishCounts();
             publishPartials();
         });
+        context.schedule(Duration.ofSeconds(10), PunctuationType.STREAM_TIME, this::closeWindows);
         context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::expire);
     }
 
@@ -102,7 +107,16 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         final Long before = windowCounts.get(key);
         final long count = (before == null ? 0 : before) + add;
         windowCounts.put(key, count);
-        countsDirty.put(key, 1L);
+        if (publishesLive(size, country)) {
+            countsDirty.put(key, 1L);
+        } else {
+            final Bytes window = windowKey(size, windowStart);
+            if (openWindows.get(window) == null) {
+                openWindows.put(window, 1L);
+            } else if (openWindows.get(window) == CLOSED) {
+                countsDirty.put(key, 1L); // a correction after the window's counts were published
+            }
+        }
         return count;
     }
 
@@ -199,6 +213,56 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         published.forEach(countsDirty::delete);
     }
 
+    /** Marks a window whose counts were published at close; later changes are published as corrections. */
+    private static final long CLOSED = 2L;
+
+    /**
+     * Minute counts and the worldwide daily counts (daily plays per track) are published while their window fills;
+     * the other hour and day counts once, when the window closes, and then only as corrections. Publishing
+     * every change of every (window, country, track) made the count topics several times larger than the input.
+     */
+    static boolean publishesLive(final ChartWindowSize size, final short country) {
+        return size == ChartWindowSize.MINUTE || (size == ChartWindowSize.DAY && country == 0);
+    }
+
+    static Bytes windowKey(final ChartWindowSize size, final long windowStart) {
+        return Bytes.wrap(ByteBuffer.allocate(9).put((byte) size.ordinal()).putLong(windowStart).array());
+    }
+
+    /** Publishes every count of the hour and day windows whose grace has passed (stream time of this task). */
+    private void closeWindows(final long streamTime) {
+        final List<Bytes> closing = new ArrayList<>();
+        try (KeyValueIterator<Bytes, Long> open = openWindows.all()) {
+            while (open.hasNext()) {
+                final KeyValue<Bytes, Long> entry = open.next();
+                final ByteBuffer window = ByteBuffer.wrap(entry.key.get());
+                final ChartWindowSize size = ChartWindowSize.of(window.get());
+                final long start = window.getLong();
+                if (entry.value != CLOSED && start + size.sizeMs() + config.grace(size) <= streamTime) {
+                    closing.add(entry.key);
+                }
+            }
+        }
+        for (final Bytes window : closing) {
+            final Bytes to = Bytes.wrap(ByteBuffer.allocate(19).put(window.get()).putShort((short) -1)
+                .putLong(-1L).array());
+            try (KeyValueIterator<Bytes, Long> counts = windowCounts.range(window, to)) {
+                while (counts.hasNext()) {
+                    final KeyValue<Bytes, Long> entry = counts.next();
+                    final ByteBuffer key = ByteBuffer.wrap(entry.key.get());
+                    final ChartWindowSize size = ChartWindowSize.of(key.get());
+                    final long start = key.getLong();
+                    final short country = key.getShort();
+                    if (!publishesLive(size, country)) {
+                        emitCount(size, start, InternalCodecs.country(country), key.getLong(), entry.value,
+                            streamTime);
+                    }
+                }
+            }
+            openWindows.put(window, CLOSED);
+        }
+    }
+
     static Bytes totalKey(final long track) {
         return Bytes.wrap(ByteBuffer.allocate(9).put(TOTAL_MARK).putLong(track).array());
     }
@@ -229,6 +293,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
             final long horizon = streamTime - size.sizeMs() - config.grace(size) - config.closedRetentionMs();
             deleteBefore(windowCounts, size, horizon);
             deleteBefore(partials, size, horizon);
+            deleteBefore(openWindows, size, horizon);
             decoded.keySet().removeIf(k -> k.get()[0] == size.ordinal()
                 && ByteBuffer.wrap(k.get(), 1, 8).getLong() < horizon);
         }

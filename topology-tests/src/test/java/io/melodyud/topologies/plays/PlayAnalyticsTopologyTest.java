@@ -247,6 +247,26 @@ class PlayAnalyticsTopologyTest {
     }
 
     @Test
+    void hourCountsArePublishedOnceWhenTheHourCloses() {
+        final Instant hour = Instant.parse("2025-03-14T19:00:00Z");
+        app.send(play(HIT, "CO", hour.plusSeconds(600)), play(HIT, "CO", hour.plusSeconds(1200)),
+            play(B_SIDE, "CO", hour.plusSeconds(1800)));
+        app.tick();
+        assertTrue(app.counts(ChartWindowSize.HOUR).isEmpty(), "nothing while the hour is open");
+
+        // 20:06 is past 20:00 plus 5 minutes of grace.
+        app.send(play(DEEP_CUT, "MX", hour.plusSeconds(3960)));
+        app.tick();
+        final Map<String, Long> counts = app.counts(ChartWindowSize.HOUR).stream()
+            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays()));
+        assertEquals(Map.of(
+            "CO|" + HIT + "|" + hour.toEpochMilli(), 2L,
+            "CO|" + B_SIDE + "|" + hour.toEpochMilli(), 1L,
+            "GLOBAL|" + HIT + "|" + hour.toEpochMilli(), 2L,
+            "GLOBAL|" + B_SIDE + "|" + hour.toEpochMilli(), 1L), counts, "each count of the closed hour, once");
+    }
+
+    @Test
     void withoutWindowsOnlyTheTotalsAreComputed() {
         app.close();
         app = new PlayAnalyticsDriver(Map.of(PlayAnalyticsConfig.WINDOWS, ""), stateDir.resolve("totals-only"),
