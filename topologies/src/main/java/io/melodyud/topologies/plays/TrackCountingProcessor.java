@@ -111,9 +111,10 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
             countsDirty.put(key, 1L);
         } else {
             final Bytes window = windowKey(size, windowStart);
-            if (openWindows.get(window) == null) {
+            final Long state = openWindows.get(window);
+            if (state == null) {
                 openWindows.put(window, 1L);
-            } else if (openWindows.get(window) == CLOSED) {
+            } else if (state == CLOSED) {
                 countsDirty.put(key, 1L); // a correction after the window's counts were published
             }
         }
