@@ -55,8 +55,20 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
             Importance.MEDIUM, "Window sizes to compute counts and charts for; empty computes the play counters "
                 + "(totals) alone. Daily plays per track need the day window.");
 
+    // Read once: the intake asks for these on every play, and AbstractConfig looks each one up in a map.
+    private final long validPlayMinMs;
+    private final long dedupHorizonMs;
+    private final long maxFutureMs;
+    private final long[] graceMs = new long[ChartWindowSize.values().length];
+
     public PlayAnalyticsConfig(final Map<?, ?> originals) {
         super(DEFINITION, originals);
+        validPlayMinMs = getLong(VALID_PLAY_MIN_MS);
+        dedupHorizonMs = getLong(DEDUP_HORIZON_MS);
+        maxFutureMs = getLong(MAX_FUTURE_MS);
+        graceMs[ChartWindowSize.MINUTE.ordinal()] = getLong(GRACE_MINUTE_MS);
+        graceMs[ChartWindowSize.HOUR.ordinal()] = getLong(GRACE_HOUR_MS);
+        graceMs[ChartWindowSize.DAY.ordinal()] = getLong(GRACE_DAY_MS);
         for (final ChartWindowSize size : ChartWindowSize.values()) {
             if (grace(size) > dedupHorizonMs()) {
                 throw new ConfigException("charts.grace." + size.label() + ".ms " + grace(size)
@@ -67,15 +79,15 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
     }
 
     public long validPlayMinMs() {
-        return getLong(VALID_PLAY_MIN_MS);
+        return validPlayMinMs;
     }
 
     public long dedupHorizonMs() {
-        return getLong(DEDUP_HORIZON_MS);
+        return dedupHorizonMs;
     }
 
     public long maxFutureMs() {
-        return getLong(MAX_FUTURE_MS);
+        return maxFutureMs;
     }
 
     public long flushIntervalMs() {
@@ -101,10 +113,6 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
     }
 
     public long grace(final ChartWindowSize size) {
-        return switch (size) {
-            case MINUTE -> getLong(GRACE_MINUTE_MS);
-            case HOUR -> getLong(GRACE_HOUR_MS);
-            case DAY -> getLong(GRACE_DAY_MS);
-        };
+        return graceMs[size.ordinal()];
     }
 }

@@ -32,6 +32,12 @@ public final class AvroDeserializer<T> implements Deserializer<T> {
     private final GenericData model;
     private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
     private final ThreadLocal<BinaryDecoder> decoders = new ThreadLocal<>();
+    /**
+     * Ids the registry said it does not know, until when to believe it: a flood of records with a bogus id must
+     * not cost one registry request each, yet an id registered a moment later must work soon after.
+     */
+    private final Map<Integer, Long> unknownUntil = new ConcurrentHashMap<>();
+    private static final long UNKNOWN_ID_TTL_MS = 30_000L;
 
     private AvroDeserializer(final SchemaRegistry registry, final Schema readerSchema, final GenericData model) {
         this.registry = registry;
@@ -76,13 +82,21 @@ public final class AvroDeserializer<T> implements Deserializer<T> {
     }
 
     private DatumReader<T> readerFor(final int id) {
+        final Long until = unknownUntil.get(id);
+        if (until != null && until > System.currentTimeMillis()) {
+            throw new SerializationException("Unknown schema id " + id + " (the registry did not know it moments ago)");
+        }
         final Schema writer;
         try {
             writer = registry.schemaById(id);
         } catch (final RegistryException e) {
+            if (e.isNotFound()) {
+                unknownUntil.put(id, System.currentTimeMillis() + UNKNOWN_ID_TTL_MS);
+            }
             throw new SerializationException((e.isNotFound() ? "Unknown schema id " + id : "Cannot fetch schema id "
                 + id) + ": " + e.getMessage(), e);
         }
+        unknownUntil.remove(id);
         final Schema reader = readerSchema == null ? writer : readerSchema;
         if (model instanceof SpecificData specificData) {
             return new SpecificDatumReader<>(writer, reader, specificData);
