@@ -140,7 +140,8 @@ pg_start() {
       >>"$dir/postgresql.conf"
   fi
   render "$OPS_DIR/stack/conf/pg-melody.conf.in" "$dir/melody.conf" "PORT=$port" "NAME=$name"
-  ((EUID != 0)) || chown postgres: "$dir/melody.conf"
+  render "$OPS_DIR/stack/conf/pg-hba.conf.in" "$dir/pg_hba.conf"
+  ((EUID != 0)) || chown postgres: "$dir/melody.conf" "$dir/pg_hba.conf"
   pg_clear_stale_lock "$dir"
   if ! as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$log" -w -t "$MELODY_HEALTH_TIMEOUT" start >/dev/null 2>&1; then
     printf 'melody: error: %s did not start (pg_ctl start failed or waited %ss)\n' \
