@@ -52,7 +52,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * Prints events per second (from process start, and from its first commit), peak RSS of the process and the size
  * of its state directory. Arguments: {@code --load N} (0 to reuse what is there), {@code --windows minute,hour,day}
  * (empty: counters alone), {@code --threads T}, {@code --heap 1g}, {@code --jfr true} (record a profile), and any
- * application setting such as {@code --kafka.commit.interval.ms 5000}.
+ * application setting such as {@code --kafka.commit.interval.ms 5000}; {@code --main CLASS} runs another application
+ * class on the same settings (see {@link StreamsFloorApp}).
  */
 public final class PlayAnalyticsBenchmark {
 
@@ -196,7 +197,8 @@ public final class PlayAnalyticsBenchmark {
                 // A profile of the run, for `jfr print --events jdk.ExecutionSample`.
                 command.add("-XX:StartFlightRecording=filename=" + dir.resolve("app.jfr") + ",settings=profile");
             }
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), PlayAnalyticsApp.class.getName(),
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+                options.getOrDefault("main", PlayAnalyticsApp.class.getName()),
                 settings.toString()));
             final Process app = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("app.log").toFile()).start();

@@ -87,8 +87,9 @@ public abstract class StreamsAppConfig extends AbstractConfig {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId());
         props.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR));
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        // Exactly-once defaults to committing every 100 ms; a second lets the record caches coalesce updates of hot
-        // keys and keeps transactions large, at the cost of up to a second of extra output latency.
+        // Exactly-once defaults to committing every 100 ms. Our processors publish what changed once per commit
+        // (CommitHook), so the commit interval is the rate limit of live outputs: a second coalesces the updates of
+        // hot keys and keeps transactions large, at the cost of up to a second of extra latency per stage.
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
         // Generated names (KSTREAM-AGGREGATE-0000000004) change when an operator is added and orphan state.

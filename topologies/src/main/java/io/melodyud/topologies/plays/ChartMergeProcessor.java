@@ -2,11 +2,14 @@ package io.melodyud.topologies.plays;
 
 import io.melodyud.avro.output.Chart;
 import io.melodyud.avro.output.ChartEntry;
+import io.melodyud.topologies.common.CommitHook;
 import io.melodyud.topologies.common.ErrorCounters;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -19,9 +22,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Third stage, keyed by chart (window size, window start, country): keeps the latest top list of every counting
- * task and publishes their merge. Live charts go out on every change of a partial list (the counting stage sends at
- * most one per task per {@code charts.live.interval.ms}); the final chart goes out once, when stream time passes
- * the window's end plus its grace.
+ * task and publishes their merge. Live charts go out when the task commits, once per chart that changed since the
+ * last commit (the counting tasks send at most one partial list per chart per commit); the final chart goes out
+ * once, when stream time passes the window's end plus its grace.
  *
  * <p>A partial list that arrives after the final chart (a counting task that lagged behind the others) updates the
  * chart and re-emits it as final with a higher version: counted as a correction, never dropped. The chart stays
@@ -30,11 +33,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class ChartMergeProcessor implements Processor<InternalCodecs.ChartKey, InternalCodecs.PartialChart, String, Chart> {
 
     static final String MERGED_STORE = "chart-merged";
+    static final String COMMIT_HOOK = "chart-merge-commit";
 
     private final PlayAnalyticsConfig config;
     private final ErrorCounters counters;
     private ProcessorContext<String, Chart> context;
     private KeyValueStore<Bytes, InternalCodecs.MergeState> merged;
+    /** Charts changed since the last commit, written to the store and published when the task commits. */
+    private final Map<Bytes, InternalCodecs.MergeState> changed = new HashMap<>();
 
     ChartMergeProcessor(final PlayAnalyticsConfig config, final ErrorCounters counters) {
         this.config = config;
@@ -45,6 +51,8 @@ final class ChartMergeProcessor implements Processor<InternalCodecs.ChartKey, In
     public void init(final ProcessorContext<String, Chart> context) {
         this.context = context;
         this.merged = context.getStateStore(MERGED_STORE);
+        final CommitHook hook = context.getStateStore(COMMIT_HOOK);
+        hook.register(context, this::publish);
         context.schedule(Duration.ofSeconds(1), PunctuationType.STREAM_TIME, this::closeWindows);
     }
 
@@ -52,7 +60,8 @@ final class ChartMergeProcessor implements Processor<InternalCodecs.ChartKey, In
     public void process(final Record<InternalCodecs.ChartKey, InternalCodecs.PartialChart> record) {
         final InternalCodecs.ChartKey chart = record.key();
         final Bytes key = chart.toBytes();
-        final InternalCodecs.MergeState before = merged.get(key);
+        final InternalCodecs.MergeState pending = changed.get(key);
+        final InternalCodecs.MergeState before = pending != null ? pending : merged.get(key);
         final long closesAt = chart.windowEnd() + config.grace(chart.size());
         if (before == null && closesAt + config.closedRetentionMs() <= context.currentStreamTimeMs()) {
             // The chart's state is gone; its counts are still exact on the chart-counts topic.
@@ -63,16 +72,28 @@ final class ChartMergeProcessor implements Processor<InternalCodecs.ChartKey, In
         partials.put(record.value().sourcePartition(), record.value().top());
         final long version = (before == null ? 0 : before.version()) + 1;
         final boolean finalEmitted = before != null && before.finalEmitted();
-        merged.put(key, new InternalCodecs.MergeState(partials, finalEmitted, version));
-        final Chart out = chart(chart, partials, finalEmitted, version);
-        context.forward(new Record<>(chart.outputKey(), out, record.timestamp()));
-        if (finalEmitted) {
+        changed.put(key, new InternalCodecs.MergeState(partials, finalEmitted, version));
+        if (finalEmitted && pending == null) { // one corrected final chart per commit
             counters.increment("late", "final-chart-correction");
         }
     }
 
+    /** Writes and publishes every chart that changed since the last commit. */
+    private void publish() {
+        final long now = context.currentStreamTimeMs();
+        for (final Map.Entry<Bytes, InternalCodecs.MergeState> entry : changed.entrySet()) {
+            final InternalCodecs.MergeState state = entry.getValue();
+            merged.put(entry.getKey(), state);
+            final InternalCodecs.ChartKey chart = InternalCodecs.ChartKey.fromBytes(entry.getKey().get());
+            context.forward(new Record<>(chart.outputKey(),
+                chart(chart, state.partials(), state.finalEmitted(), state.version()), now));
+        }
+        changed.clear();
+    }
+
     /** Emits the final chart of every window whose grace has passed, and forgets charts past their retention. */
     private void closeWindows(final long streamTime) {
+        publish(); // the store must hold every change before it is scanned
         final List<KeyValue<Bytes, InternalCodecs.MergeState>> toClose = new ArrayList<>();
         final List<Bytes> toForget = new ArrayList<>();
         try (KeyValueIterator<Bytes, InternalCodecs.MergeState> all = merged.all()) {

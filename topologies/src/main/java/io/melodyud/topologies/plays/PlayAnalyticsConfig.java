@@ -15,9 +15,7 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
     public static final String VALID_PLAY_MIN_MS = "plays.valid.min.ms";
     public static final String DEDUP_HORIZON_MS = "plays.dedup.horizon.ms";
     public static final String MAX_FUTURE_MS = "plays.max.future.ms";
-    public static final String FLUSH_INTERVAL_MS = "plays.flush.interval.ms";
     public static final String TOP_N = "charts.top.n";
-    public static final String LIVE_INTERVAL_MS = "charts.live.interval.ms";
     public static final String GRACE_MINUTE_MS = "charts.grace.minute.ms";
     public static final String GRACE_HOUR_MS = "charts.grace.hour.ms";
     public static final String GRACE_DAY_MS = "charts.grace.day.ms";
@@ -35,14 +33,8 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
         .define(MAX_FUTURE_MS, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(0),
             Importance.MEDIUM, "A play that started more than this far ahead of the wall clock has a broken "
                 + "client clock: it goes to the dead-letter topic instead of pushing event time forward.")
-        .define(FLUSH_INTERVAL_MS, Type.LONG, 250L, ConfigDef.Range.atLeast(10), Importance.MEDIUM,
-            "How often each input task sends its accumulated per-track counts to the counting stage. Larger "
-                + "means fewer records between stages (hot tracks cost one record per task per interval), "
-                + "smaller means fresher counts.")
         .define(TOP_N, Type.INT, 100, ConfigDef.Range.between(1, 10_000), Importance.HIGH,
             "Length of every chart.")
-        .define(LIVE_INTERVAL_MS, Type.LONG, 1_000L, ConfigDef.Range.atLeast(10), Importance.MEDIUM,
-            "How often changed charts are re-published while their window is open.")
         .define(GRACE_MINUTE_MS, Type.LONG, Duration.ofSeconds(30).toMillis(), ConfigDef.Range.atLeast(0),
             Importance.MEDIUM, "How long after a 1-minute window ends late plays are still counted in it.")
         .define(GRACE_HOUR_MS, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(0),
@@ -90,16 +82,8 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
         return maxFutureMs;
     }
 
-    public long flushIntervalMs() {
-        return getLong(FLUSH_INTERVAL_MS);
-    }
-
     public int topN() {
         return getInt(TOP_N);
-    }
-
-    public long liveIntervalMs() {
-        return getLong(LIVE_INTERVAL_MS);
     }
 
     public long closedRetentionMs() {

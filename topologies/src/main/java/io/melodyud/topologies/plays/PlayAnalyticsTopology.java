@@ -8,6 +8,7 @@ import io.melodyud.avro.output.TrackPlayTotal;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
 import io.melodyud.topologies.common.ChartWindowSize;
+import io.melodyud.topologies.common.CommitHook;
 import io.melodyud.topologies.common.ErrorCounters;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,7 +61,7 @@ public final class PlayAnalyticsTopology {
 
         final Map<String, KStream<Long, Object>> intake = plays
             .process(() -> new PlayIntakeProcessor(config, counters), Named.as("play-intake"),
-                PlayIntakeProcessor.DEDUP_STORE, PlayIntakeProcessor.PENDING_STORE)
+                PlayIntakeProcessor.DEDUP_STORE, PlayIntakeProcessor.COMMIT_HOOK)
             .split(Named.as("intake-"))
             .branch((key, value) -> value instanceof PlayEvent, Branched.as("late"))
             .defaultBranch(Branched.as("deltas"));
@@ -75,8 +76,8 @@ public final class PlayAnalyticsTopology {
             .repartition(Repartitioned.with(Serdes.Long(), InternalCodecs.TRACK_DELTA).withName(PLAY_DELTAS_TOPIC))
             .process(() -> new TrackCountingProcessor(config), Named.as("track-counting"),
                 TrackCountingProcessor.TOTALS_STORE, TrackCountingProcessor.WINDOW_COUNTS_STORE,
-                TrackCountingProcessor.PARTIALS_STORE, TrackCountingProcessor.DIRTY_STORE,
-                TrackCountingProcessor.COUNTS_DIRTY_STORE, TrackCountingProcessor.OPEN_WINDOWS_STORE)
+                TrackCountingProcessor.PARTIALS_STORE, TrackCountingProcessor.OPEN_WINDOWS_STORE,
+                TrackCountingProcessor.COMMIT_HOOK)
             .split(Named.as("counted-"))
             .branch((key, value) -> value instanceof TrackPlayTotal, Branched.as("totals"))
             .branch((key, value) -> value instanceof TrackDailyPlays, Branched.as("daily"))
@@ -103,7 +104,7 @@ public final class PlayAnalyticsTopology {
             .repartition(Repartitioned.with(InternalCodecs.CHART_KEY, InternalCodecs.PARTIAL_CHART)
                 .withName(CHART_PARTIALS_TOPIC))
             .process(() -> new ChartMergeProcessor(config, counters), Named.as("chart-merge"),
-                ChartMergeProcessor.MERGED_STORE);
+                ChartMergeProcessor.MERGED_STORE, ChartMergeProcessor.COMMIT_HOOK);
         charts.to((key, chart, context) -> chart.getIsFinal()
                 ? sizeOf(chart.getWindow()).finalTopic().name() : sizeOf(chart.getWindow()).liveTopic().name(),
             Produced.with(serdes.key(Topics.CHARTS_LIVE_MINUTE), serdes.value(Topics.CHARTS_LIVE_MINUTE))
@@ -116,35 +117,31 @@ public final class PlayAnalyticsTopology {
         return builder.build();
     }
 
+    /**
+     * The stores written by a {@link CommitHook} callback have no record cache: the processors keep what changed
+     * in plain maps and write it once per commit, which is what the cache would do, at a fraction of the cost.
+     */
     private static void addStores(final StreamsBuilder builder, final PlayAnalyticsConfig config) {
         builder.addStateStore(Stores.windowStoreBuilder(
             Stores.persistentWindowStore(PlayIntakeProcessor.DEDUP_STORE, Duration.ofMillis(config.dedupHorizonMs()),
                 Duration.ofMillis(1), false),
             Serdes.Bytes(), Serdes.ByteArray()));
+        builder.addStateStore(CommitHook.builder(PlayIntakeProcessor.COMMIT_HOOK));
         builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.inMemoryKeyValueStore(PlayIntakeProcessor.PENDING_STORE), Serdes.Bytes(), Serdes.Long())
-            .withCachingEnabled());
+            Stores.persistentKeyValueStore(TrackCountingProcessor.TOTALS_STORE), Serdes.Long(), Serdes.Long()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(TrackCountingProcessor.TOTALS_STORE), Serdes.Long(), Serdes.Long())
-            .withCachingEnabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(TrackCountingProcessor.WINDOW_COUNTS_STORE), Serdes.Bytes(), Serdes.Long())
-            .withCachingEnabled());
+            Stores.persistentKeyValueStore(TrackCountingProcessor.WINDOW_COUNTS_STORE), Serdes.Bytes(),
+            Serdes.Long()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(TrackCountingProcessor.PARTIALS_STORE), Serdes.Bytes(),
-            InternalCodecs.TOP_LIST).withCachingEnabled());
+            InternalCodecs.TOP_LIST));
         builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.inMemoryKeyValueStore(TrackCountingProcessor.DIRTY_STORE), Serdes.Bytes(), Serdes.Long())
-            .withCachingEnabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.inMemoryKeyValueStore(TrackCountingProcessor.COUNTS_DIRTY_STORE), Serdes.Bytes(), Serdes.Long())
-            .withCachingEnabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.inMemoryKeyValueStore(TrackCountingProcessor.OPEN_WINDOWS_STORE), Serdes.Bytes(), Serdes.Long())
-            .withCachingEnabled());
+            Stores.inMemoryKeyValueStore(TrackCountingProcessor.OPEN_WINDOWS_STORE), Serdes.Bytes(), Serdes.Long()));
+        builder.addStateStore(CommitHook.builder(TrackCountingProcessor.COMMIT_HOOK));
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(ChartMergeProcessor.MERGED_STORE), Serdes.Bytes(),
-            InternalCodecs.MERGE_STATE).withCachingEnabled());
+            InternalCodecs.MERGE_STATE));
+        builder.addStateStore(CommitHook.builder(ChartMergeProcessor.COMMIT_HOOK));
     }
 
     static ChartWindowSize sizeOf(final io.melodyud.avro.output.ChartWindow window) {

@@ -3,37 +3,36 @@ package io.melodyud.topologies.plays;
 import io.melodyud.avro.event.PlayEvent;
 import io.melodyud.topologies.common.BadInputException;
 import io.melodyud.topologies.common.ChartWindowSize;
+import io.melodyud.topologies.common.CommitHook;
 import io.melodyud.topologies.common.DeadLetterHandlers;
 import io.melodyud.topologies.common.ErrorCounters;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * First stage, on the input partitions (plays keyed by user, so a retried event lands where its first copy did):
  * validates each play, drops duplicates by event id, keeps valid plays only, decides lateness per window size and
- * adds the play to per-track pending counts. Every {@code plays.flush.interval.ms} the pending counts of each track
- * are sent, as one {@link InternalCodecs.TrackDelta}, to the counting stage.
+ * adds the play to per-track pending counts. When the task commits, the pending counts of each track are sent, as
+ * one {@link InternalCodecs.TrackDelta}, to the counting stage.
  *
  * <p>This is the sharded counter of the seeds: a track's count is split by input task and merged by summing in the
- * counting stage, so a track with 90% of the traffic costs one record per task per interval downstream, not one
- * per play. Pending counts live in a changelogged store and are deleted in the same transaction that sends them,
- * so a crash neither loses nor repeats them.
+ * counting stage, so a track with 90% of the traffic costs one record per task per commit downstream, not one
+ * per play. Pending counts live in a plain map and leave through the task's {@link CommitHook}, in the transaction
+ * that commits the plays they count: a crash aborts both, and the plays are counted again from the input.
  *
  * <p>Outputs: {@code TrackDelta} values (to the counting stage) and {@code PlayEvent} values (late plays, to the
  * late topic), both keyed by a long.
@@ -41,7 +40,7 @@ import org.apache.kafka.streams.state.WindowStore;
 final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Object> {
 
     static final String DEDUP_STORE = "play-dedup";
-    static final String PENDING_STORE = "play-pending";
+    static final String COMMIT_HOOK = "play-intake-commit";
     static final String LATE_WINDOWS_HEADER = "melody.late.windows";
     static final String LATE_REASON_HEADER = "melody.late.reason";
 
@@ -50,14 +49,14 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     /** Longer than any track: a client counting a paused player as playing. */
     static final long MAX_MS_PLAYED = Duration.ofHours(6).toMillis();
 
-    private static final byte TOTAL_KIND = (byte) 0xff;
     private static final byte[] SEEN = {1};
 
     private final PlayAnalyticsConfig config;
     private final ErrorCounters counters;
     private ProcessorContext<Long, Object> context;
     private WindowStore<Bytes, byte[]> dedup;
-    private KeyValueStore<Bytes, Long> pending;
+    /** Pending counts by track; reused between commits to spare the allocations. */
+    private final Map<Long, PendingCounts> pending = new HashMap<>();
     private final ChartWindowSize[] windows;
     private final LongAdder duplicates;
     private final LongAdder shortPlays;
@@ -74,8 +73,8 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     public void init(final ProcessorContext<Long, Object> context) {
         this.context = context;
         this.dedup = context.getStateStore(DEDUP_STORE);
-        this.pending = context.getStateStore(PENDING_STORE);
-        context.schedule(Duration.ofMillis(config.flushIntervalMs()), PunctuationType.WALL_CLOCK_TIME, t -> flush());
+        final CommitHook hook = context.getStateStore(COMMIT_HOOK);
+        hook.register(context, this::flush);
     }
 
     @Override
@@ -100,8 +99,8 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
         }
         dedup.put(eventId, SEEN, startedAt);
 
-        final long track = play.getTrackId();
-        add(pendingKey(track, TOTAL_KIND, 0, (short) 0));
+        final PendingCounts counts = pending.computeIfAbsent(play.getTrackId(), t -> new PendingCounts());
+        counts.total++;
         final short country = InternalCodecs.countryCode(play.getCountry());
         List<String> lateFor = null;
         for (final ChartWindowSize size : windows) {
@@ -113,7 +112,7 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
                 lateFor.add(size.label());
                 counters.increment("late", size.label());
             } else {
-                add(pendingKey(track, (byte) size.ordinal(), start, country));
+                counts.add(size, start, country);
             }
         }
         if (lateFor != null) {
@@ -176,55 +175,42 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers));
     }
 
-    private void add(final Bytes key) {
-        final Long current = pending.get(key);
-        pending.put(key, current == null ? 1L : current + 1);
+    /** Sends one TrackDelta per track with pending counts, then forgets them. */
+    private void flush() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        final long timestamp = context.currentStreamTimeMs();
+        for (final Map.Entry<Long, PendingCounts> entry : pending.entrySet()) {
+            final PendingCounts counts = entry.getValue();
+            final List<InternalCodecs.WindowDelta> windows = new ArrayList<>(counts.windows.size());
+            counts.windows.forEach((packed, count) -> windows.add(new InternalCodecs.WindowDelta(
+                ChartWindowSize.of((int) ((packed >>> COUNTRY_BITS) & 0x3)), packed >>> (COUNTRY_BITS + 2),
+                (short) (packed & 0xffff), count[0])));
+            context.forward(new Record<>(entry.getKey(), new InternalCodecs.TrackDelta(counts.total, windows),
+                timestamp));
+        }
+        pending.clear();
     }
 
-    /** Sends one TrackDelta per track with pending counts, then clears them. */
-    private void flush() {
-        final List<Bytes> sent = new ArrayList<>();
-        final long timestamp = context.currentStreamTimeMs();
-        long track = Long.MIN_VALUE;
-        long total = 0;
-        List<InternalCodecs.WindowDelta> windows = new ArrayList<>();
-        try (KeyValueIterator<Bytes, Long> all = pending.all()) {
-            while (all.hasNext()) {
-                final KeyValue<Bytes, Long> entry = all.next();
-                final ByteBuffer key = ByteBuffer.wrap(entry.key.get());
-                final long entryTrack = key.getLong();
-                if (entryTrack != track && track != Long.MIN_VALUE) {
-                    forwardDelta(track, total, windows, timestamp);
-                    total = 0;
-                    windows = new ArrayList<>();
-                }
-                track = entryTrack;
-                final byte kind = key.get();
-                if (kind == TOTAL_KIND) {
-                    total += entry.value;
-                } else {
-                    windows.add(new InternalCodecs.WindowDelta(ChartWindowSize.of(kind), key.getLong(),
-                        key.getShort(), entry.value));
-                }
-                sent.add(entry.key);
+    private static final int COUNTRY_BITS = 16;
+
+    /** What one track gained since the last commit: its total, and per (window size, start, country). */
+    private static final class PendingCounts {
+        private long total;
+        /** Keyed by window start, size ordinal and country packed in a long (starts are below 2^45 ms). */
+        private final Map<Long, long[]> windows = new HashMap<>(8);
+
+        void add(final ChartWindowSize size, final long windowStart, final short country) {
+            final long packed = (windowStart << (COUNTRY_BITS + 2)) | ((long) size.ordinal() << COUNTRY_BITS)
+                | (country & 0xffffL);
+            final long[] count = windows.get(packed);
+            if (count == null) {
+                windows.put(packed, new long[] {1});
+            } else {
+                count[0]++;
             }
         }
-        if (track != Long.MIN_VALUE) {
-            forwardDelta(track, total, windows, timestamp);
-        }
-        for (final Bytes key : sent) {
-            pending.delete(key);
-        }
-    }
-
-    private void forwardDelta(final long track, final long total, final List<InternalCodecs.WindowDelta> windows,
-                              final long timestamp) {
-        context.forward(new Record<>(track, new InternalCodecs.TrackDelta(total, windows), timestamp));
-    }
-
-    static Bytes pendingKey(final long track, final byte kind, final long windowStart, final short country) {
-        return Bytes.wrap(ByteBuffer.allocate(19).putLong(track).put(kind).putLong(windowStart).putShort(country)
-            .array());
     }
 
     static Bytes uuidBytes(final UUID id) {

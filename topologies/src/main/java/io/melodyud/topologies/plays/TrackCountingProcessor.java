@@ -5,14 +5,17 @@ import io.melodyud.avro.output.TrackDailyPlays;
 import io.melodyud.avro.output.TrackPlayTotal;
 import io.melodyud.topologies.common.ChartWindowSize;
 import java.nio.ByteBuffer;
+import io.melodyud.topologies.common.CommitHook;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -28,32 +31,40 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * tracks this task owns. Because each track lives in exactly one task, the real chart is the merge of the tasks'
  * top lists (done by {@link ChartMergeProcessor}): no update ever goes through a single key.
  *
- * <p>Outputs, every {@code charts.live.interval.ms}, the latest value of what changed: {@link TrackPlayTotal},
- * {@link TrackDailyPlays}, minute {@link ChartCount}s (keyed by their output keys) and
+ * <p>Changed counts and lists are held in plain maps and written out when the task commits (its
+ * {@link CommitHook}): to the stores (which have no record cache of their own) and downstream, the latest value of
+ * each: {@link TrackPlayTotal}, {@link TrackDailyPlays}, minute {@link ChartCount}s (keyed by their output keys) and
  * {@link InternalCodecs.PartialChart} (keyed by {@link InternalCodecs.ChartKey}) for the merge stage; hour and day
- * {@link ChartCount}s when their window closes (see {@link #publishesLive}).
+ * {@link ChartCount}s when their window closes (see {@link #publishesLive}). A hot track's total changes many times
+ * between commits and leaves one record. Stores and output are written in the transaction that commits the input,
+ * so after a crash nothing held in the maps is missing: it is computed again from the input.
  */
 final class TrackCountingProcessor implements Processor<Long, InternalCodecs.TrackDelta, Object, Object> {
 
     static final String TOTALS_STORE = "track-totals";
     static final String WINDOW_COUNTS_STORE = "chart-window-counts";
     static final String PARTIALS_STORE = "chart-partials";
-    static final String DIRTY_STORE = "chart-partials-dirty";
-    static final String COUNTS_DIRTY_STORE = "counts-dirty";
     static final String OPEN_WINDOWS_STORE = "count-windows-open";
-    /** First byte of a dirty-counts key naming a track total (window counts start with a window size ordinal). */
-    private static final byte TOTAL_MARK = (byte) 0x7f;
+    static final String COMMIT_HOOK = "track-counting-commit";
+
+    /** Marks a window whose counts were published at close; later changes are published as corrections. */
+    private static final long CLOSED = 2L;
 
     private final PlayAnalyticsConfig config;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Long, Long> totals;
     private KeyValueStore<Bytes, Long> windowCounts;
     private KeyValueStore<Bytes, TopList> partials;
-    private KeyValueStore<Bytes, Long> dirty;
-    private KeyValueStore<Bytes, Long> countsDirty;
     private KeyValueStore<Bytes, Long> openWindows;
-    /** Decoded top lists, so that a delta does not decode a whole list; the store remains the durable copy. */
+    /** Totals changed since the last commit, by track. */
+    private final Map<Long, long[]> changedTotals = new HashMap<>();
+    /** Window counts changed since the last commit, by store key. */
+    private final Map<Bytes, long[]> changedCounts = new HashMap<>();
+    /** Decoded top lists, so that a delta does not decode a whole list; the store is the committed copy. */
     private final Map<Bytes, TopList> decoded = new HashMap<>();
+    private final Set<Bytes> changedCharts = new HashSet<>();
+    /** In-memory copy of the (small) open-windows store. */
+    private final Map<Bytes, Long> windowStates = new HashMap<>();
 
     TrackCountingProcessor(final PlayAnalyticsConfig config) {
         this.config = config;
@@ -65,14 +76,12 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         this.totals = context.getStateStore(TOTALS_STORE);
         this.windowCounts = context.getStateStore(WINDOW_COUNTS_STORE);
         this.partials = context.getStateStore(PARTIALS_STORE);
-        this.dirty = context.getStateStore(DIRTY_STORE);
-        this.countsDirty = context.getStateStore(COUNTS_DIRTY_STORE);
         this.openWindows = context.getStateStore(OPEN_WINDOWS_STORE);
-        rebuildDirtyLists();
-        context.schedule(Duration.ofMillis(config.liveIntervalMs()), PunctuationType.WALL_CLOCK_TIME, t -> {
-            publishCounts();
-            publishPartials();
-        });
+        try (KeyValueIterator<Bytes, Long> all = openWindows.all()) {
+            all.forEachRemaining(entry -> windowStates.put(entry.key, entry.value));
+        }
+        final CommitHook hook = context.getStateStore(COMMIT_HOOK);
+        hook.register(context, this::publish);
         context.schedule(Duration.ofSeconds(10), PunctuationType.STREAM_TIME, this::closeWindows);
         context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::expire);
     }
@@ -82,10 +91,13 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         final long track = record.key();
         final InternalCodecs.TrackDelta delta = record.value();
         if (delta.total() > 0) {
-            final Long before = totals.get(track);
-            final long total = (before == null ? 0 : before) + delta.total();
-            totals.put(track, total);
-            countsDirty.put(totalKey(track), 1L);
+            long[] total = changedTotals.get(track);
+            if (total == null) {
+                final Long stored = totals.get(track);
+                total = new long[] {stored == null ? 0 : stored};
+                changedTotals.put(track, total);
+            }
+            total[0] += delta.total();
         }
         final Map<Long, long[]> globalByWindow = new HashMap<>();
         for (final InternalCodecs.WindowDelta w : delta.windows()) {
@@ -104,28 +116,21 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     private long addCount(final ChartWindowSize size, final long windowStart, final short country, final long track,
                           final long add) {
         final Bytes key = countKey(size, windowStart, country, track);
-        final Long before = windowCounts.get(key);
-        final long count = (before == null ? 0 : before) + add;
-        windowCounts.put(key, count);
-        if (publishesLive(size, country)) {
-            countsDirty.put(key, 1L);
-        } else {
+        long[] count = changedCounts.get(key);
+        if (count == null) {
+            final Long stored = windowCounts.get(key);
+            count = new long[] {stored == null ? 0 : stored};
+            changedCounts.put(key, count);
+        }
+        count[0] += add;
+        if (!publishesLive(size, country)) {
             final Bytes window = windowKey(size, windowStart);
-            final Long state = openWindows.get(window);
-            if (state == null) {
+            if (!windowStates.containsKey(window)) {
+                windowStates.put(window, 1L);
                 openWindows.put(window, 1L);
-            } else if (state == CLOSED) {
-                countsDirty.put(key, 1L); // a correction after the window's counts were published
             }
         }
-        return count;
-    }
-
-    private void emitCount(final ChartWindowSize size, final long windowStart, final String country,
-                           final long track, final long count, final long now) {
-        context.forward(new Record<>(country + "|" + track + "|" + windowStart, new ChartCount(size.avro(),
-            Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()), country, track,
-            count, count), now));
+        return count[0];
     }
 
     private void offer(final ChartWindowSize size, final long windowStart, final short country, final long track,
@@ -140,68 +145,34 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
             decoded.put(chart, top);
         }
         if (top.offer(track, count)) {
-            // The list is written to its store when published, not on every change (it is up to 100 entries);
-            // the durable dirty mark lets init() rebuild a list whose last changes were not written yet.
-            dirty.put(chart, 1L);
+            changedCharts.add(chart);
         }
     }
 
     /**
-     * After a restart or a rebalance, the stored list of a chart still marked dirty may miss changes made before
-     * the crash (its counts were committed, the list was not): rebuild it from the counts, which are exact.
+     * Writes what changed since the last commit to the stores and publishes it: totals, daily plays, live window
+     * counts (and corrections of closed windows), and the changed top lists to the merge stage.
      */
-    private void rebuildDirtyLists() {
-        final List<Bytes> charts = new ArrayList<>();
-        try (KeyValueIterator<Bytes, Long> changed = dirty.all()) {
-            changed.forEachRemaining(entry -> charts.add(entry.key));
-        }
-        for (final Bytes chart : charts) {
-            final TopList top = new TopList(config.topN());
-            final byte[] prefix = chart.get();
-            final Bytes from = Bytes.wrap(ByteBuffer.allocate(19).put(prefix).putLong(0L).array());
-            final Bytes to = Bytes.wrap(ByteBuffer.allocate(19).put(prefix).putLong(Long.MAX_VALUE).array());
-            try (KeyValueIterator<Bytes, Long> counts = windowCounts.range(from, to)) {
-                while (counts.hasNext()) {
-                    final KeyValue<Bytes, Long> entry = counts.next();
-                    top.offer(ByteBuffer.wrap(entry.key.get(), 11, 8).getLong(), entry.value);
-                }
-            }
-            decoded.put(chart, top);
-        }
-    }
-
-    /**
-     * Publishes the latest value of every count that changed since the last time: totals, window counts and daily
-     * plays. Several updates of a key within an interval leave one record (a hot track's total changes many times
-     * a second), and the set of changed keys is a changelogged store, so a crash cannot lose a pending update.
-     */
-    private void publishCounts() {
-        final List<Bytes> published = new ArrayList<>();
+    private void publish() {
         final long now = context.currentStreamTimeMs();
-        try (KeyValueIterator<Bytes, Long> changed = countsDirty.all()) {
-            while (changed.hasNext()) {
-                final Bytes key = changed.next().key;
-                published.add(key);
-                final ByteBuffer buffer = ByteBuffer.wrap(key.get());
-                final byte kind = buffer.get();
-                if (kind == TOTAL_MARK) {
-                    final long track = buffer.getLong();
-                    final Long total = totals.get(track);
-                    if (total != null) {
-                        // Counts only grow, so the count itself is a version sinks can keep the highest of.
-                        context.forward(new Record<>(track, new TrackPlayTotal(track, total, total,
-                            Instant.ofEpochMilli(now)), now));
-                    }
-                    continue;
-                }
-                final Long count = windowCounts.get(key);
-                if (count == null) {
-                    continue; // expired meanwhile
-                }
-                final ChartWindowSize size = ChartWindowSize.of(kind);
-                final long windowStart = buffer.getLong();
-                final short country = buffer.getShort();
-                final long track = buffer.getLong();
+        for (final Map.Entry<Long, long[]> entry : changedTotals.entrySet()) {
+            final long track = entry.getKey();
+            final long total = entry.getValue()[0];
+            totals.put(track, total);
+            // Counts only grow, so the count itself is a version sinks can keep the highest of.
+            context.forward(new Record<>(track, new TrackPlayTotal(track, total, total, Instant.ofEpochMilli(now)),
+                now));
+        }
+        changedTotals.clear();
+        for (final Map.Entry<Bytes, long[]> entry : changedCounts.entrySet()) {
+            final long count = entry.getValue()[0];
+            windowCounts.put(entry.getKey(), count);
+            final ByteBuffer buffer = ByteBuffer.wrap(entry.getKey().get());
+            final ChartWindowSize size = ChartWindowSize.of(buffer.get());
+            final long windowStart = buffer.getLong();
+            final short country = buffer.getShort();
+            final long track = buffer.getLong();
+            if (publishesLive(size, country)) {
                 emitCount(size, windowStart, InternalCodecs.country(country), track, count, now);
                 if (size == ChartWindowSize.DAY && country == 0) {
                     final LocalDate day = Instant.ofEpochMilli(windowStart).atZone(ZoneOffset.UTC).toLocalDate();
@@ -209,13 +180,29 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
                         Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()), count,
                         count), now));
                 }
+            } else if (Long.valueOf(CLOSED).equals(windowStates.get(windowKey(size, windowStart)))) {
+                emitCount(size, windowStart, InternalCodecs.country(country), track, count, now); // a correction
             }
         }
-        published.forEach(countsDirty::delete);
+        changedCounts.clear();
+        final int partition = context.taskId().partition();
+        for (final Bytes chart : changedCharts) {
+            final TopList top = decoded.get(chart);
+            if (top != null) {
+                partials.put(chart, top);
+                context.forward(new Record<>(InternalCodecs.ChartKey.fromBytes(chart.get()),
+                    new InternalCodecs.PartialChart(partition, top), now));
+            }
+        }
+        changedCharts.clear();
     }
 
-    /** Marks a window whose counts were published at close; later changes are published as corrections. */
-    private static final long CLOSED = 2L;
+    private void emitCount(final ChartWindowSize size, final long windowStart, final String country,
+                           final long track, final long count, final long now) {
+        context.forward(new Record<>(country + "|" + track + "|" + windowStart, new ChartCount(size.avro(),
+            Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()), country, track,
+            count, count), now));
+    }
 
     /**
      * Minute counts and the worldwide daily counts (daily plays per track) are published while their window fills;
@@ -233,17 +220,18 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     /** Publishes every count of the hour and day windows whose grace has passed (stream time of this task). */
     private void closeWindows(final long streamTime) {
         final List<Bytes> closing = new ArrayList<>();
-        try (KeyValueIterator<Bytes, Long> open = openWindows.all()) {
-            while (open.hasNext()) {
-                final KeyValue<Bytes, Long> entry = open.next();
-                final ByteBuffer window = ByteBuffer.wrap(entry.key.get());
-                final ChartWindowSize size = ChartWindowSize.of(window.get());
-                final long start = window.getLong();
-                if (entry.value != CLOSED && start + size.sizeMs() + config.grace(size) <= streamTime) {
-                    closing.add(entry.key);
-                }
+        windowStates.forEach((window, state) -> {
+            final ByteBuffer buffer = ByteBuffer.wrap(window.get());
+            final ChartWindowSize size = ChartWindowSize.of(buffer.get());
+            final long start = buffer.getLong();
+            if (state != CLOSED && start + size.sizeMs() + config.grace(size) <= streamTime) {
+                closing.add(window);
             }
+        });
+        if (closing.isEmpty()) {
+            return;
         }
+        publish(); // the counts of the closing windows must be in the store before it is scanned
         for (final Bytes window : closing) {
             final Bytes to = Bytes.wrap(ByteBuffer.allocate(19).put(window.get()).putShort((short) -1)
                 .putLong(-1L).array());
@@ -260,43 +248,23 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
                     }
                 }
             }
+            windowStates.put(window, CLOSED);
             openWindows.put(window, CLOSED);
         }
     }
 
-    static Bytes totalKey(final long track) {
-        return Bytes.wrap(ByteBuffer.allocate(9).put(TOTAL_MARK).putLong(track).array());
-    }
-
-    /** Sends the top list of every chart that changed since the last time to the merge stage. */
-    private void publishPartials() {
-        final List<Bytes> published = new ArrayList<>();
-        final int partition = context.taskId().partition();
-        final long timestamp = context.currentStreamTimeMs();
-        try (KeyValueIterator<Bytes, Long> changed = dirty.all()) {
-            while (changed.hasNext()) {
-                final Bytes chart = changed.next().key;
-                final TopList top = decoded.containsKey(chart) ? decoded.get(chart) : partials.get(chart);
-                if (top != null) {
-                    partials.put(chart, top);
-                    context.forward(new Record<>(InternalCodecs.ChartKey.fromBytes(chart.get()),
-                        new InternalCodecs.PartialChart(partition, top), timestamp));
-                }
-                published.add(chart);
-            }
-        }
-        published.forEach(dirty::delete);
-    }
-
     /** Drops counts and top lists of windows closed for longer than the retention. */
     private void expire(final long streamTime) {
+        publish(); // nothing pending may be written back after its window was deleted
         for (final ChartWindowSize size : ChartWindowSize.values()) {
             final long horizon = streamTime - size.sizeMs() - config.grace(size) - config.closedRetentionMs();
             deleteBefore(windowCounts, size, horizon);
             deleteBefore(partials, size, horizon);
             deleteBefore(openWindows, size, horizon);
-            decoded.keySet().removeIf(k -> k.get()[0] == size.ordinal()
-                && ByteBuffer.wrap(k.get(), 1, 8).getLong() < horizon);
+            final java.util.function.Predicate<Bytes> expired = k -> k.get()[0] == size.ordinal()
+                && ByteBuffer.wrap(k.get(), 1, 8).getLong() < horizon;
+            decoded.keySet().removeIf(expired);
+            windowStates.keySet().removeIf(expired);
         }
     }
 

@@ -58,8 +58,6 @@ final class PlayAnalyticsDriver implements AutoCloseable {
         settings.put(RegistryConfig.URL, "mock://in-memory");
         settings.put(PlayAnalyticsConfig.STATE_DIR, stateDir.toString());
         settings.put(PlayAnalyticsConfig.HTTP_PORT, 0);
-        settings.put(PlayAnalyticsConfig.FLUSH_INTERVAL_MS, 100L);
-        settings.put(PlayAnalyticsConfig.LIVE_INTERVAL_MS, 100L);
         settings.putAll(overrides);
         this.config = new PlayAnalyticsConfig(settings);
         final Properties props = config.streamsProperties(Topics.DLQ_PLAY_ANALYTICS.name());

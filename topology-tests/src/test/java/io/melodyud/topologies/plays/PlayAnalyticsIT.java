@@ -89,7 +89,7 @@ class PlayAnalyticsIT {
             "schema.registry.url=" + stack.registryUrl(),
             "kafka.bootstrap.servers=" + stack.kafkaBootstrapServers(),
             "kafka.num.stream.threads=2",
-            "plays.flush.interval.ms=100"));
+            "kafka.commit.interval.ms=200"));
         final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
             .toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
             PlayAnalyticsApp.class.getName(), settings.toString());

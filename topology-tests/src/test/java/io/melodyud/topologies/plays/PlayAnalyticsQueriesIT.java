@@ -74,8 +74,6 @@ class PlayAnalyticsQueriesIT {
         settings.put(PlayAnalyticsConfig.APPLICATION_ID, applicationId);
         settings.put(PlayAnalyticsConfig.STATE_DIR, work.resolve(name).toString());
         settings.put(PlayAnalyticsConfig.HTTP_PORT, port);
-        settings.put(PlayAnalyticsConfig.FLUSH_INTERVAL_MS, 100L);
-        settings.put(PlayAnalyticsConfig.LIVE_INTERVAL_MS, 200L);
         settings.put(RegistryConfig.URL, stack.registryUrl());
         settings.put("kafka.bootstrap.servers", stack.kafkaBootstrapServers());
         final PlayAnalyticsApp app = new PlayAnalyticsApp(new PlayAnalyticsConfig(settings));
