@@ -44,7 +44,8 @@ import org.apache.kafka.common.serialization.Serializer;
  *   <li>Load: empties {@code melody.events.plays} of the local stack (delete and create again) and produces N
  *       realistic plays to it: Zipf(1.07) track popularity over 50,000
  *       tracks, 20 countries weighted like an audience, 3% producer retries (duplicates), 1% plays 1-10 minutes
- *       late, 15% plays shorter than 30 s, event time spread over two hours.</li>
+ *       late, 15% plays shorter than 30 s; event time advances at {@code --event-rate} plays per second (default
+ *       100,000, the seeds' scale) or spreads over {@code --event-span-minutes}.</li>
  *   <li>Run: starts the application as its own process (exactly-once, fresh application id and state) on
  *       everything in the topic, and waits until its consumer group has committed the end of the input and of its
  *       repartition topics.</li>
@@ -68,7 +69,7 @@ public final class PlayAnalyticsBenchmark {
 
     public static void main(final String[] args) throws Exception {
         final Map<String, String> options = new HashMap<>(Map.of("load", "5000000", "windows", "minute,hour,day",
-            "threads", "2", "heap", "1g"));
+            "threads", "2", "heap", "1g", "event-rate", "100000"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
@@ -77,7 +78,13 @@ public final class PlayAnalyticsBenchmark {
         if (load > 0) {
             // Event time restarts at "now - 3 h" on every load: appended to an older load it would all be late.
             recreatePlaysTopic(stack);
-            load(stack, load);
+            // Event time covers count / rate seconds: at the seeds' scale (20 million concurrent streams, "100K+
+            // events/sec") by default. --event-span-minutes spreads the same plays over a fixed span instead (the
+            // figures before 2026-11-24 used 120: 360 times sparser, every play its own minute-window key).
+            final long spanMs = options.containsKey("event-span-minutes")
+                ? Duration.ofMinutes(Long.parseLong(options.get("event-span-minutes"))).toMillis()
+                : Math.max(1_000L, load * 1_000L / Long.parseLong(options.get("event-rate")));
+            load(stack, load, spanMs);
         }
         run(stack, options);
     }
@@ -107,7 +114,7 @@ public final class PlayAnalyticsBenchmark {
         }
     }
 
-    static void load(final LocalStack stack, final long count) {
+    static void load(final LocalStack stack, final long count, final long spanMs) {
         final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
             Map.of(RegistryConfig.URL, stack.registryUrl()))));
         final Serializer<Long> keys = serdes.key(Topics.PLAYS).serializer();
@@ -123,8 +130,7 @@ public final class PlayAnalyticsBenchmark {
         final double[] zipf = zipfCdf(TRACKS, 1.07);
         final int[] countryCdf = cdf(COUNTRY_WEIGHTS);
         final SplittableRandom random = new SplittableRandom(20_261_124L);
-        final Instant base = Instant.now().minus(Duration.ofHours(3));
-        final long spanMs = Duration.ofHours(2).toMillis();
+        final Instant base = Instant.now().minus(Duration.ofMillis(spanMs)).minus(Duration.ofHours(1));
         final ArrayDeque<PlayEvent> recent = new ArrayDeque<>();
         final long started = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
@@ -160,7 +166,8 @@ public final class PlayAnalyticsBenchmark {
             producer.flush();
         }
         final double seconds = (System.nanoTime() - started) / 1e9;
-        System.out.printf("load: %,d plays produced in %.1f s (%,.0f/s)%n", count, seconds, count / seconds);
+        System.out.printf("load: %,d plays produced in %.1f s (%,.0f/s), spanning %,d s of event time%n", count,
+            seconds, count / seconds, spanMs / 1000);
     }
 
     static void run(final LocalStack stack, final Map<String, String> options) throws Exception {

@@ -51,6 +51,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     private static final long CLOSED = 2L;
 
     private final PlayAnalyticsConfig config;
+    private final boolean liveMinuteCounts;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Long, Long> totals;
     private KeyValueStore<Bytes, Long> windowCounts;
@@ -68,6 +69,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
 
     TrackCountingProcessor(final PlayAnalyticsConfig config) {
         this.config = config;
+        this.liveMinuteCounts = config.liveMinuteCounts();
     }
 
     @Override
@@ -205,12 +207,13 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     }
 
     /**
-     * Minute counts and the worldwide daily counts (daily plays per track) are published while their window fills;
-     * the other hour and day counts once, when the window closes, and then only as corrections. Publishing
-     * every change of every (window, country, track) made the count topics several times larger than the input.
+     * The worldwide daily counts (daily plays per track), and minute counts if {@code charts.counts.minute.live},
+     * are published at every commit while their window fills; the other counts once, when the window closes, and
+     * then only as corrections. Publishing every change of every (window, country, track) made the count topics
+     * larger than the input.
      */
-    static boolean publishesLive(final ChartWindowSize size, final short country) {
-        return size == ChartWindowSize.MINUTE || (size == ChartWindowSize.DAY && country == 0);
+    private boolean publishesLive(final ChartWindowSize size, final short country) {
+        return (size == ChartWindowSize.MINUTE && liveMinuteCounts) || (size == ChartWindowSize.DAY && country == 0);
     }
 
     static Bytes windowKey(final ChartWindowSize size, final long windowStart) {

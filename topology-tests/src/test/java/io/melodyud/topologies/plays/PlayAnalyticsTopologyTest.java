@@ -103,6 +103,7 @@ class PlayAnalyticsTopologyTest {
 
     @Test
     void aTrackWithNinetyPercentOfTheTrafficIsCountedExactly() {
+        liveMinuteCounts();
         final List<PlayEvent> events = new ArrayList<>();
         for (int i = 0; i < 5_000; i++) {
             final long track = i % 10 == 0 ? B_SIDE + i % 7 : HIT;
@@ -176,6 +177,7 @@ class PlayAnalyticsTopologyTest {
 
     @Test
     void aPlayOnAMinuteBoundaryBelongsToTheMinuteItStarts() {
+        liveMinuteCounts();
         final Instant minute = t(0).minusSeconds(t(0).getEpochSecond() % 60);
         app.send(play(HIT, "CO", minute.minusMillis(1)), play(HIT, "CO", minute));
         app.tick();
@@ -244,6 +246,33 @@ class PlayAnalyticsTopologyTest {
             .collect(Collectors.toMap(TestRecord::key, r -> r.value().getValidPlays(), (a, b) -> b));
         assertEquals(2L, daily.get(HIT + "@" + LocalDate.of(2025, 3, 14)));
         assertEquals(1L, daily.get(HIT + "@" + LocalDate.of(2025, 3, 15)));
+    }
+
+    /** Replaces the application by one publishing minute counts at every commit. */
+    private void liveMinuteCounts() {
+        app.close();
+        app = new PlayAnalyticsDriver(Map.of(PlayAnalyticsConfig.LIVE_MINUTE_COUNTS, true),
+            stateDir.resolve("live-minute-counts"), new io.melodyud.contracts.fixtures.InMemorySchemaRegistry());
+    }
+
+    @Test
+    void minuteCountsArePublishedOnceWhenTheMinuteClosesByDefault() {
+        final Instant minute = Instant.parse("2025-03-14T19:30:00Z");
+        app.send(play(HIT, "CO", minute.plusSeconds(5)), play(HIT, "CO", minute.plusSeconds(25)),
+            play(B_SIDE, "MX", minute.plusSeconds(40)));
+        app.tick();
+        assertTrue(app.counts(ChartWindowSize.MINUTE).isEmpty(), "nothing while the minute is open");
+
+        // 19:31:40 is past 19:31 plus 30 seconds of grace; the window closes with the next stream-time check.
+        app.send(play(DEEP_CUT, "CO", minute.plusSeconds(100)));
+        app.tick();
+        final Map<String, Long> counts = app.counts(ChartWindowSize.MINUTE).stream()
+            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays()));
+        assertEquals(Map.of(
+            "CO|" + HIT + "|" + minute.toEpochMilli(), 2L,
+            "MX|" + B_SIDE + "|" + minute.toEpochMilli(), 1L,
+            "GLOBAL|" + HIT + "|" + minute.toEpochMilli(), 2L,
+            "GLOBAL|" + B_SIDE + "|" + minute.toEpochMilli(), 1L), counts, "each count of the closed minute, once");
     }
 
     @Test
