@@ -122,7 +122,12 @@ public final class CdcConfig extends AbstractConfig {
 
     private static ConfigDef definition() {
         final ConfigDef def = new ConfigDef()
-            .define(KAFKA_BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+            .define(KAFKA_BOOTSTRAP_SERVERS, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.LambdaValidator.with(
+                (name, value) -> {
+                    if (value == null || ((List<?>) value).isEmpty()) {
+                        throw new ConfigException(name, value, "name at least one broker");
+                    }
+                }, () -> "host:port,..."),
                 Importance.HIGH, "Kafka brokers (host:port list). Every other kafka.* setting passes through to "
                     + "the producer, Debezium's offset store and its signal consumer (SASL, TLS); acks=all and the "
                     + "idempotent producer are enforced.")
