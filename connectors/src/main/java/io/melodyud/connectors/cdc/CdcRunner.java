@@ -102,7 +102,16 @@ public final class CdcRunner implements AutoCloseable {
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        engines.shutdownNow();
+        // Each engine finishes its own shutdown (offsets flushed, slot connection closed) before we interrupt it.
+        engines.shutdown();
+        try {
+            if (!engines.awaitTermination(30, TimeUnit.SECONDS)) {
+                engines.shutdownNow();
+            }
+        } catch (final InterruptedException e) {
+            engines.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
         monitors.shutdownNow();
         slotMonitors.forEach(SlotMonitor::close);
         if (producer != null) {
