@@ -131,7 +131,7 @@ public final class RowConverter {
                                    final org.apache.kafka.connect.data.Schema source) throws ConversionException {
         if (value instanceof String text) {
             // timestamptz: io.debezium.time.ZonedTimestamp, ISO-8601 with offset; truncated to the contract's ms.
-            return OffsetDateTime.parse(text).toInstant();
+            return parseTimestamp(text);
         }
         if (value instanceof java.util.Date date) {
             return date.toInstant();
@@ -149,6 +149,57 @@ public final class RowConverter {
         }
         throw new ConversionException("type-mismatch", "Column " + name + " has semantic type " + semantic
             + ", which is not a timestamp");
+    }
+
+    /**
+     * Parses Debezium's ZonedTimestamp text. Debezium writes UTC as {@code 2025-03-14T09:26:53.589793Z}; that form
+     * is parsed by hand, because {@code OffsetDateTime.parse} was 9% of the CPU profile of the benchmark (three
+     * timestamps per user row). Any other form (an offset, a year beyond 9999) goes through the JDK parser.
+     */
+    static Instant parseTimestamp(final String text) {
+        final int n = text.length();
+        if (n >= 20 && n <= 30 && text.charAt(4) == '-' && text.charAt(7) == '-' && text.charAt(10) == 'T'
+                && text.charAt(13) == ':' && text.charAt(16) == ':' && text.charAt(n - 1) == 'Z'
+                && (n == 20 || text.charAt(19) == '.' && n > 21)) {
+            final int year = digits(text, 0, 4);
+            final int month = digits(text, 5, 7);
+            final int day = digits(text, 8, 10);
+            final int hour = digits(text, 11, 13);
+            final int minute = digits(text, 14, 16);
+            final int second = digits(text, 17, 19);
+            int nanos = 0;
+            if (n > 20) {
+                final int fraction = digits(text, 20, n - 1);
+                final int places = n - 21;
+                if (fraction >= 0 && places <= 9) {
+                    nanos = fraction * POWERS_OF_TEN[9 - places];
+                } else {
+                    nanos = -1;
+                }
+            }
+            if (year >= 0 && month >= 0 && day >= 0 && hour >= 0 && hour < 24 && minute >= 0 && minute < 60
+                    && second >= 0 && second < 60 && nanos >= 0) {
+                final long epochDay = LocalDate.of(year, month, day).toEpochDay();
+                return Instant.ofEpochSecond(epochDay * 86_400L + hour * 3_600L + minute * 60L + second, nanos);
+            }
+        }
+        return OffsetDateTime.parse(text).toInstant();
+    }
+
+    private static final int[] POWERS_OF_TEN = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000,
+        100_000_000, 1_000_000_000};
+
+    /** The decimal number in {@code text[from, to)}, or -1 when a character is not a digit. */
+    private static int digits(final String text, final int from, final int to) {
+        int value = 0;
+        for (int i = from; i < to; i++) {
+            final char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
     }
 
     private static BigDecimal decimal(final String name, final Object value, final LogicalTypes.Decimal decimal)

@@ -156,6 +156,16 @@ class RowConverterTest {
         assertNull(withoutColumn.get("referral_code"));
     }
 
+    @Test
+    void debeziumTimestampsParseLikeTheJdkParser() {
+        for (final String text : List.of("2025-03-14T09:26:53Z", "2025-03-14T09:26:53.5Z", "2025-03-14T09:26:53.589Z",
+                "2025-03-14T09:26:53.589793Z", "2025-03-14T09:26:53.123456789Z", "1969-12-31T23:59:59.999999Z",
+                "2024-02-29T00:00:00Z", "2025-03-14T09:26:53.589793+05:00", "+12025-01-01T00:00:00Z")) {
+            assertEquals(java.time.OffsetDateTime.parse(text).toInstant(), RowConverter.parseTimestamp(text), text);
+        }
+        assertThrows(java.time.DateTimeException.class, () -> RowConverter.parseTimestamp("2025-02-30T00:00:00Z"));
+    }
+
     private static Schema evolvedUserSchema() {
         final List<Schema.Field> fields = new ArrayList<>();
         for (final Schema.Field f : User.getClassSchema().getFields()) {
