@@ -133,6 +133,16 @@ class CdcStreamingIT {
                 }
                 assertEquals(0, runner.metrics().deadLetters());
                 assertFalse(runner.failure().isDone());
+
+                // Heartbeats flow, and the WAL each slot retains is measured.
+                try (TopicReader heartbeats = new TopicReader(scratch.stack.kafkaBootstrapServers(),
+                        scratch.topicPrefix + ".heartbeats")) {
+                    heartbeats.await(WAIT, () -> "a heartbeat", r -> !r.isEmpty());
+                }
+                for (final Node node : scratch.workers) {
+                    awaitTrue(() -> runner.metrics().node(node.name()).getRetainedWalBytes() >= 0,
+                        "the retained WAL of " + node.name());
+                }
             }
         }
     }
