@@ -38,6 +38,8 @@ public final class ClickHouseWriter implements BatchWriter {
     private final Map<ClickHouseTable, String> names;
     private final Map<ClickHouseTable, RowBinary> buffers = new EnumMap<>(ClickHouseTable.class);
     private final InsertSettings insertSettings;
+    private final java.util.Set<ClickHouseTable> inserted = java.util.EnumSet.noneOf(ClickHouseTable.class);
+    private Batch encoded;
 
     public ClickHouseWriter(final ClickHouseSinkConfig config, final SinkCounters counters) {
         this.config = config;
@@ -47,15 +49,19 @@ public final class ClickHouseWriter implements BatchWriter {
             .addEndpoint(config.url())
             .setUsername(config.user())
             .setPassword(config.password() == null ? "" : config.password())
-            .setDefaultDatabase(config.database())
             .setSocketTimeout(config.socketTimeoutMs(), ChronoUnit.MILLIS)
             .setConnectTimeout(5_000, ChronoUnit.MILLIS)
             .compressClientRequest(config.compress())
+            // ClickHouse 18.16 answers compressed responses in a framing client-v2 reads as empty: query results
+            // (the migration history) would silently vanish.
+            .compressServerResponse(false)
             // The runner retries whole batches with its own backoff; a retry inside the client would hide outages.
             .setMaxRetries(0)
             .setClientName("melody-sink-clickhouse");
         this.client = builder.build();
-        this.insertSettings = new InsertSettings().setDatabase(config.database());
+        // Tables are named database-qualified in each insert: ClickHouse 18.16 ignores how client-v2 passes a
+        // default database and answers 404 (unknown table).
+        this.insertSettings = new InsertSettings();
     }
 
     @Override
@@ -65,6 +71,27 @@ public final class ClickHouseWriter implements BatchWriter {
 
     @Override
     public void write(final Batch batch, final DeadLetters deadLetters) throws TransientWriteException {
+        // Encode once per batch: a retry after an outage sends the same bytes and no second dead letter.
+        if (batch != encoded) {
+            encode(batch, deadLetters);
+            encoded = batch;
+            inserted.clear();
+        }
+        // Dead letters first: once an insert is acknowledged the offsets may be committed.
+        deadLetters.flush();
+        for (final Map.Entry<ClickHouseTable, RowBinary> entry : buffers.entrySet()) {
+            final RowBinary rows = entry.getValue();
+            if (rows.rows() == 0 || inserted.contains(entry.getKey())) {
+                continue;
+            }
+            insert(entry.getKey(), rows);
+            // A table already acknowledged is not sent again when a later table of the batch fails.
+            inserted.add(entry.getKey());
+            counters.add(SinkCounters.ROWS, names.get(entry.getKey()), rows.rows());
+        }
+    }
+
+    private void encode(final Batch batch, final DeadLetters deadLetters) {
         buffers.values().forEach(RowBinary::reset);
         for (final SinkRecord record : batch.records()) {
             final ClickHouseTable table = ClickHouseRows.tableOf(record.stream(), record.value());
@@ -75,20 +102,10 @@ public final class ClickHouseWriter implements BatchWriter {
                 deadLetters.send(record.source(), DeadLetters.STAGE_WRITE, e.reason(), e);
             }
         }
-        // Dead letters first: once an insert is acknowledged the offsets may be committed.
-        deadLetters.flush();
-        for (final Map.Entry<ClickHouseTable, RowBinary> entry : buffers.entrySet()) {
-            final RowBinary rows = entry.getValue();
-            if (rows.rows() == 0) {
-                continue;
-            }
-            insert(entry.getKey(), rows);
-            counters.add(SinkCounters.ROWS, names.get(entry.getKey()), rows.rows());
-        }
     }
 
     private void insert(final ClickHouseTable table, final RowBinary rows) throws TransientWriteException {
-        final String name = names.get(table);
+        final String name = ClickHouseMigrations.qualified(config.database(), names.get(table));
         try (InsertResponse response = client.insert(name, table.columnNames(), rows.stream(),
                 ClickHouseFormat.RowBinary, insertSettings).get(config.socketTimeoutMs() + 5_000L,
                 TimeUnit.MILLISECONDS)) {
