@@ -27,7 +27,7 @@ public final class PostgresSinkConfig extends SinkConfig {
     public static final String SOCKET_TIMEOUT_S = "pg.socket.timeout.s";
 
     /** Streams the PostgreSQL sink writes: the services' and finance's tables. */
-    public static final List<SinkStream> STREAMS = List.of(SinkStream.TRACK_PLAY_TOTALS, SinkStream.ROYALTIES_DAILY,
+    public static final List<SinkStream> SUPPORTED_STREAMS = List.of(SinkStream.TRACK_PLAY_TOTALS, SinkStream.ROYALTIES_DAILY,
         SinkStream.ROYALTIES_MONTHLY, SinkStream.ROYALTY_ADJUSTMENTS, SinkStream.AD_REPORTS_LIVE,
         SinkStream.AD_REPORTS_FINAL);
 
@@ -38,7 +38,7 @@ public final class PostgresSinkConfig extends SinkConfig {
     }
 
     private static ConfigDef definition() {
-        final ConfigDef def = baseDefinition("melody-sink-postgres", STREAMS, 20_000)
+        final ConfigDef def = baseDefinition("melody-sink-postgres", SUPPORTED_STREAMS, 20_000)
             .define(URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
                 "JDBC URL of the coordinator the sink writes to, for example jdbc:postgresql://coordinator:5432/melody.")
             .define(USER, Type.STRING, "melody_sink", Identifiers.validator(), Importance.HIGH,

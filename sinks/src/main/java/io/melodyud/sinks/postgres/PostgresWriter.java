@@ -194,7 +194,9 @@ public final class PostgresWriter implements BatchWriter {
         final List<PostgresTable.Column> columns = table.columns();
         try (PreparedStatement st = conn.prepareStatement(upserts.get(table))) {
             for (int c = 0; c < columns.size(); c++) {
-                final Object[] values = new Object[pending.size()];
+                // pgjdbc binds bytea arrays only from a byte[][], not from byte[] values inside an Object[].
+                final Object[] values = "bytea".equals(columns.get(c).arrayType()) ? new byte[pending.size()][]
+                    : new Object[pending.size()];
                 for (int r = 0; r < values.length; r++) {
                     values[r] = pending.get(r).row().values()[c];
                 }
