@@ -97,7 +97,7 @@ public final class ClickHouseMigrations {
         return Identifiers.quoteClickHouse(database) + "." + Identifiers.quoteClickHouse(table);
     }
 
-    static void execute(final Client client, final String sql) throws Exception {
+    public static void execute(final Client client, final String sql) throws Exception {
         client.execute(sql).get(60, TimeUnit.SECONDS).close();
     }
 

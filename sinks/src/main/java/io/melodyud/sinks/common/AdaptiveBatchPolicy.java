@@ -9,10 +9,14 @@ package io.melodyud.sinks.common;
  *       ({@code λ × maxLinger}), bounded by the configured minimum and maximum, so that batches grow with the load
  *       and catching up uses the largest batches;</li>
  *   <li>its oldest record has waited {@code maxLinger}: latency stays bounded at any rate;</li>
- *   <li>no record arrived for {@code min(maxLinger, idleGaps/λ)}: at the current rate another record would have been
- *       expected by then, so the burst is over and waiting longer only adds latency.</li>
+ *   <li>a poll came back empty after no record arrived for {@code min(maxLinger, idleGaps/λ)}: at the current rate
+ *       another record would have been expected by then, so the burst is over and waiting longer only adds
+ *       latency. Only an empty poll counts: time spent decoding a full poll is not a quiet stream, and a backlog
+ *       must fill the largest batches.</li>
  * </ul>
- * The rate is an exponentially weighted moving average over polls. Not thread-safe: one per consumer loop.
+ * The rate is records over time, both decayed per poll (recent polls weigh most), so that polls of different
+ * lengths (an empty poll that waited, a full one that returned at once) count for the time they cover. Not
+ * thread-safe: one per consumer loop.
  */
 public final class AdaptiveBatchPolicy {
 
@@ -20,14 +24,17 @@ public final class AdaptiveBatchPolicy {
     private final int maxRows;
     private final long maxLingerNanos;
     private final double idleGaps;
-    /** Weight of the newest sample in the moving average. */
+    /** Weight of the newest poll in the decayed totals. */
     private final double alpha;
 
     private double ratePerNano;
+    private double decayedCount;
+    private double decayedNanos;
     private long lastSampleNanos = -1;
     private long firstBufferedNanos = -1;
     private long lastArrivalNanos = -1;
     private int buffered;
+    private boolean lastPollEmpty;
 
     public AdaptiveBatchPolicy(final int minRows, final int maxRows, final long maxLingerMs, final double idleGaps) {
         if (minRows < 1 || maxRows < minRows) {
@@ -43,10 +50,12 @@ public final class AdaptiveBatchPolicy {
     /** Records that {@code count} records arrived (one poll's worth) at {@code nowNanos}. */
     public void arrived(final int count, final long nowNanos) {
         if (lastSampleNanos >= 0 && nowNanos > lastSampleNanos) {
-            final double sample = count / (double) (nowNanos - lastSampleNanos);
-            ratePerNano = ratePerNano == 0 ? sample : alpha * sample + (1 - alpha) * ratePerNano;
+            decayedCount = decayedCount * (1 - alpha) + count;
+            decayedNanos = decayedNanos * (1 - alpha) + (nowNanos - lastSampleNanos);
+            ratePerNano = decayedCount / decayedNanos;
         }
         lastSampleNanos = nowNanos;
+        lastPollEmpty = count == 0;
         if (count > 0) {
             if (buffered == 0) {
                 firstBufferedNanos = nowNanos;
@@ -82,7 +91,7 @@ public final class AdaptiveBatchPolicy {
         }
         return buffered >= targetRows()
             || nowNanos - firstBufferedNanos >= maxLingerNanos
-            || nowNanos - lastArrivalNanos >= idleWaitNanos();
+            || lastPollEmpty && nowNanos - lastArrivalNanos >= idleWaitNanos();
     }
 
     /** How long the next poll may block: until the earliest flush deadline, or the linger when nothing waits. */

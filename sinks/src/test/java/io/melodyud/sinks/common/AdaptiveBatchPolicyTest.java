@@ -57,6 +57,7 @@ class AdaptiveBatchPolicyTest {
         long now = BASE;
         for (int i = 0; i < 19; i++) {
             policy.arrived(1, now);
+            policy.arrived(0, now + 3 * MS);
             assertFalse(policy.shouldFlush(now + 3 * MS), "at " + i + ": the next record is due within one gap");
             now += 4 * MS;
         }
@@ -76,8 +77,11 @@ class AdaptiveBatchPolicyTest {
         // 10 records every 10 ms (1,000/s): the mean gap is 1 ms, the idle wait min(100 ms, 1 ms).
         final long now = feed(policy, BASE, 5, 10, 10);
         final long lastArrival = now - 10 * MS;
-        assertEquals(1 * MS, policy.idleWaitNanos(), 0.2 * MS);
-        assertFalse(policy.shouldFlush(lastArrival + MS / 2));
+        assertEquals(1 * MS, policy.idleWaitNanos(), 0.3 * MS);
+        assertFalse(policy.shouldFlush(lastArrival + 2 * MS), "no poll came back empty yet: still decoding");
+        policy.arrived(0, lastArrival + MS / 2);
+        assertFalse(policy.shouldFlush(lastArrival + MS / 2), "half a gap of silence");
+        policy.arrived(0, lastArrival + 2 * MS);
         assertTrue(policy.shouldFlush(lastArrival + 2 * MS), "the stream went quiet: write now");
     }
 
