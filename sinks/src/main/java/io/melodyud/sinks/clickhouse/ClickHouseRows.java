@@ -28,7 +28,6 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class ClickHouseRows {
 
-    private static final Pattern COUNTRY = Pattern.compile("[A-Z]{2}|GLOBAL");
     private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
 
     private ClickHouseRows() {
@@ -215,8 +214,10 @@ public final class ClickHouseRows {
         return scaled;
     }
 
+    /** Hand-written rather than a regular expression: it runs once per row (a profile showed 16% in the regex). */
     static String country(final String value) throws BadRecordException {
-        if (!COUNTRY.matcher(value).matches()) {
+        final boolean alpha2 = value.length() == 2 && isUpper(value.charAt(0)) && isUpper(value.charAt(1));
+        if (!alpha2 && !"GLOBAL".equals(value)) {
             throw new BadRecordException("invalid-value:country", "Country " + value
                 + " is neither ISO 3166-1 alpha-2 in upper case nor GLOBAL");
         }
@@ -228,6 +229,10 @@ public final class ClickHouseRows {
             throw new BadRecordException("invalid-value:currency", "Currency " + value + " is not ISO 4217");
         }
         return value;
+    }
+
+    private static boolean isUpper(final char c) {
+        return c >= 'A' && c <= 'Z';
     }
 
     private static byte[] bytes(final ByteBuffer buffer) {

@@ -25,21 +25,22 @@ public final class Batch {
     private final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     private boolean deadLettersSent;
 
+    /** Adds a decoded record; its position is recorded by {@link #advance} for the whole poll. */
     public void add(final SinkRecord record) {
         records.add(record);
-        advance(record.source());
     }
 
     public void addUndecodable(final Undecodable record) {
         undecodable.add(record);
-        advance(record.source());
     }
 
-    /** Moves past a record that needs no write (a tombstone). */
-    public void advance(final ConsumerRecord<byte[], byte[]> record) {
-        final TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-        firstOffsets.putIfAbsent(partition, record.offset());
-        nextOffsets.merge(partition, record.offset() + 1, Math::max);
+    /**
+     * Records that the batch covers {@code partition} from {@code first} to {@code last} inclusive: every record
+     * taken from it, written, dead-lettered or skipped. Called once per partition and poll rather than per record.
+     */
+    public void advance(final TopicPartition partition, final long first, final long last) {
+        firstOffsets.putIfAbsent(partition, first);
+        nextOffsets.merge(partition, last + 1, Math::max);
     }
 
     public List<SinkRecord> records() {

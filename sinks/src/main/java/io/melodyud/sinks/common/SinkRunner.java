@@ -81,8 +81,12 @@ public final class SinkRunner implements AutoCloseable {
                     consumer.poll(Duration.ofMillis(policy.pollTimeoutMs(System.nanoTime())));
                 final long now = System.nanoTime();
                 policy.arrived(records.count(), now);
-                for (final ConsumerRecord<byte[], byte[]> record : records) {
-                    take(record);
+                for (final TopicPartition partition : records.partitions()) {
+                    final List<ConsumerRecord<byte[], byte[]>> taken = records.records(partition);
+                    for (final ConsumerRecord<byte[], byte[]> record : taken) {
+                        take(record);
+                    }
+                    batch.advance(partition, taken.get(0).offset(), taken.get(taken.size() - 1).offset());
                 }
                 if (policy.shouldFlush(System.nanoTime())) {
                     flush();
@@ -107,11 +111,10 @@ public final class SinkRunner implements AutoCloseable {
         if (record.value() == null) {
             // Compacted output topics may carry tombstones; no sink table deletes on them.
             counters.increment(SinkCounters.SKIPPED, "tombstone");
-            batch.advance(record);
             return;
         }
         final AvroDeserializer<? extends SpecificRecord> deserializer = deserializers.get(stream);
-        long backoff = config.retryBackoffMs();
+        long backoff = 0;
         while (true) {
             try {
                 batch.add(new SinkRecord(stream, deserializer.deserialize(record.topic(), record.value()), record));
@@ -124,6 +127,7 @@ public final class SinkRunner implements AutoCloseable {
                 }
                 // The registry is down, not the record: wait rather than dead-letter good data.
                 counters.increment(SinkCounters.RETRIES, "registry");
+                backoff = backoff == 0 ? config.retryBackoffMs() : backoff;
                 LOG.warn("{}: registry unavailable, retrying in {} ms: {}", name, backoff, e.getMessage());
                 sleep(backoff);
                 backoff = Math.min(backoff * 2, config.retryBackoffMaxMs());
