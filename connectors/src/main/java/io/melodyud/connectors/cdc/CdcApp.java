@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
@@ -146,10 +145,5 @@ public final class CdcApp {
     static List<LogicalTable> tablesOf(final CdcConfig config, final Node node, final String referenceNode) {
         final boolean reference = node.name().equals(referenceNode);
         return config.tables().stream().filter(t -> reference || !t.isReference()).toList();
-    }
-
-    /** For tests: the settings a properties map gives, as the process would read them. */
-    static CdcConfig configOf(final Map<String, String> settings) {
-        return new CdcConfig(settings);
     }
 }
