@@ -340,6 +340,22 @@ class CdcStreamingIT {
     }
 
     @Test
+    void aMissingPublicationStopsCdcWithTheCommandThatCreatesIt() throws Exception {
+        try (CdcScratch scratch = new CdcScratch(testName)) {
+            final CdcConfig config = new CdcConfig(scratch.settings(List.of(scratch.workers.get(0))));
+            scratch.provision(config);
+            scratch.execute(0, "DROP PUBLICATION " + config.publicationName());
+            try (CdcRunner runner = new CdcRunner(config)) {
+                runner.start();
+                final CdcFailure failure = runner.failure().get(30, TimeUnit.SECONDS);
+                assertTrue(failure.getMessage().contains("publication " + config.publicationName()
+                    + " does not exist") && failure.getMessage().contains("provision"), failure.getMessage());
+            }
+            assertFalse(CdcScratch.slotExists(scratch.workers.get(0), scratch.slotName()));
+        }
+    }
+
+    @Test
     void provisioningRefusesAShardTableWithoutPrimaryKey() throws Exception {
         try (CdcScratch scratch = new CdcScratch(testName)) {
             scratch.execute(0, "CREATE TABLE users_999999 (user_id bigint, country char(2), tier text, "
