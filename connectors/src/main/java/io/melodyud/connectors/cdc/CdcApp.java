@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
@@ -66,11 +65,18 @@ public final class CdcApp {
 
     static int run(final CdcConfig config) throws Exception {
         final CountDownLatch stopped = new CountDownLatch(1);
+        final CountDownLatch closed = new CountDownLatch(1);
+        // SIGTERM: wake the main thread, and keep the JVM alive until it has closed the engines (offsets flushed,
+        // slots released); closing from the hook itself would race with the main thread.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopped.countDown();
+            try {
+                closed.await(90, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "cdc-shutdown"));
         try (CdcRunner runner = new CdcRunner(config)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                stopped.countDown();
-                runner.close();
-            }, "cdc-shutdown"));
             runner.start();
             runner.failure().thenRun(stopped::countDown);
             stopped.await();
@@ -82,6 +88,8 @@ public final class CdcApp {
         } catch (final CdcFailure e) {
             LOG.error("CDC stopped: {}", e.getMessage());
             return 2;
+        } finally {
+            closed.countDown();
         }
     }
 
@@ -146,10 +154,5 @@ public final class CdcApp {
     static List<LogicalTable> tablesOf(final CdcConfig config, final Node node, final String referenceNode) {
         final boolean reference = node.name().equals(referenceNode);
         return config.tables().stream().filter(t -> reference || !t.isReference()).toList();
-    }
-
-    /** For tests: the settings a properties map gives, as the process would read them. */
-    static CdcConfig configOf(final Map<String, String> settings) {
-        return new CdcConfig(settings);
     }
 }

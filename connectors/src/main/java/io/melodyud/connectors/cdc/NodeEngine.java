@@ -146,8 +146,14 @@ final class NodeEngine implements Runnable {
         props.put("tombstones.on.delete", "false");
         props.put("decimal.handling.mode", "precise");
         props.put("heartbeat.interval.ms", Integer.toString(config.heartbeatIntervalMs()));
-        // The slot is confirmed only after the offsets are stored, never by the driver on its own.
-        props.put("lsn.flush.mode", "connector");
+        // Debezium confirms an LSN to the slot only after the offsets holding it are stored. The driver may also
+        // confirm the server's keepalive position, but pgjdbc does so only when everything it received has been
+        // confirmed already (explicitly flushed LSN >= start of the last message): so the slot of a node whose
+        // published tables are idle advances past WAL written by other tables (PostgreSQL 15's pgoutput sends
+        // nothing for those transactions, so heartbeats alone cannot move it), without a heartbeat table the
+        // least-privileged role would need write access to. Tested by heartbeatsLetAnIdleSlotAdvance... and the
+        // crash tests.
+        props.put("lsn.flush.mode", "connector_and_driver");
         // Incremental snapshots through Kafka signals, without write access to the source (no signal table).
         props.put("read.only", "true");
         props.put("signal.enabled.channels", "kafka");

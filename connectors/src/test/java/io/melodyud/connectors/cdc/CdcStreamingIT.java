@@ -295,6 +295,67 @@ class CdcStreamingIT {
     }
 
     @Test
+    void heartbeatsLetAnIdleSlotAdvancePastWalWrittenByOtherTables() throws Exception {
+        try (CdcScratch scratch = new CdcScratch(testName)) {
+            final Node worker1 = scratch.workers.get(0);
+            final CdcConfig config = new CdcConfig(scratch.settings(List.of(worker1)));
+            scratch.provision(config);
+            try (CdcRunner runner = new CdcRunner(config)) {
+                runner.start();
+                awaitStreaming(runner, scratch);
+                // A busy table CDC does not publish: its WAL must not stay behind the idle slot.
+                scratch.execute(0, "CREATE TABLE play_log (id bigserial PRIMARY KEY, payload text)");
+                scratch.execute(0, "INSERT INTO play_log (payload) SELECT repeat('x', 200) "
+                    + "FROM generate_series(1, 50000)");
+                final String written = currentLsn(worker1);
+                awaitTrue(() -> {
+                    try {
+                        return confirmedPast(worker1, scratch.slotName(), written);
+                    } catch (final java.sql.SQLException e) {
+                        return false;
+                    }
+                }, "the slot to confirm past " + written);
+            }
+        }
+    }
+
+    private static String currentLsn(final Node node) throws java.sql.SQLException {
+        try (Connection c = CdcScratch.superuser(node, "postgres"); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static boolean confirmedPast(final Node node, final String slot, final String lsn)
+            throws java.sql.SQLException {
+        try (Connection c = CdcScratch.superuser(node, "postgres"); var st = c.prepareStatement(
+                "SELECT confirmed_flush_lsn >= ?::pg_lsn FROM pg_replication_slots WHERE slot_name = ?")) {
+            st.setString(1, lsn);
+            st.setString(2, slot);
+            try (var rs = st.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    @Test
+    void aMissingPublicationStopsCdcWithTheCommandThatCreatesIt() throws Exception {
+        try (CdcScratch scratch = new CdcScratch(testName)) {
+            final CdcConfig config = new CdcConfig(scratch.settings(List.of(scratch.workers.get(0))));
+            scratch.provision(config);
+            scratch.execute(0, "DROP PUBLICATION " + config.publicationName());
+            try (CdcRunner runner = new CdcRunner(config)) {
+                runner.start();
+                final CdcFailure failure = runner.failure().get(30, TimeUnit.SECONDS);
+                assertTrue(failure.getMessage().contains("publication " + config.publicationName()
+                    + " does not exist") && failure.getMessage().contains("provision"), failure.getMessage());
+            }
+            assertFalse(CdcScratch.slotExists(scratch.workers.get(0), scratch.slotName()));
+        }
+    }
+
+    @Test
     void provisioningRefusesAShardTableWithoutPrimaryKey() throws Exception {
         try (CdcScratch scratch = new CdcScratch(testName)) {
             scratch.execute(0, "CREATE TABLE users_999999 (user_id bigint, country char(2), tier text, "
