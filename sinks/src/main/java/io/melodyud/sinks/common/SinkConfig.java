@@ -6,7 +6,6 @@ import io.melodyud.contracts.topics.Topics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -208,10 +207,5 @@ public abstract class SinkConfig extends AbstractConfig {
             }
         }
         return direct == null ? null : direct.value();
-    }
-
-    /** Names listed for settings documentation; helps {@link ConfigLoader} map environment variables. */
-    public static List<String> names(final ConfigDef definition) {
-        return new ArrayList<>(definition.names());
     }
 }

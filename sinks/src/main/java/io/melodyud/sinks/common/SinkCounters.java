@@ -6,14 +6,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters of a sink: rows written, batches, retries and dead letters by reason. One instance per sink; logged
+ * Counters of a sink: records acknowledged, rows written per table, batches, retries and dead letters by reason. One instance per sink; logged
  * periodically and readable by tests and the benchmark. Keys are {@code kind:reason}, as in the topologies'
  * error counters, so that dashboards treat both alike.
  */
 public final class SinkCounters {
 
     public static final String DEAD_LETTER = "dead-letter";
+    /** Rows written, by table. */
     public static final String ROWS = "rows";
+    /** Records acknowledged (written, dead-lettered or skipped), under the reason {@code acknowledged}. */
+    public static final String RECORDS = "records";
     public static final String BATCHES = "batches";
     public static final String RETRIES = "retries";
     public static final String SKIPPED = "skipped";

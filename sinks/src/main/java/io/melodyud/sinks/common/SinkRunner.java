@@ -168,7 +168,7 @@ public final class SinkRunner implements AutoCloseable {
             }
         }
         deadLetters.flush();
-        counters.add(SinkCounters.ROWS, "written", batch.records().size());
+        counters.add(SinkCounters.RECORDS, "acknowledged", batch.size());
         counters.increment(SinkCounters.BATCHES, "written");
         acknowledge();
         batch = new Batch();

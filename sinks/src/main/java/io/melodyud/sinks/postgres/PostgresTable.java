@@ -50,6 +50,8 @@ public enum PostgresTable {
     private final boolean versioned;
     private final List<String> keys;
     private final List<Column> columns;
+    private final int[] keyIndexes;
+    private final int versionIndex;
 
     PostgresTable(final String defaultName, final String description, final boolean versioned,
                   final List<String> keys, final Column... columns) {
@@ -58,6 +60,9 @@ public enum PostgresTable {
         this.versioned = versioned;
         this.keys = keys;
         this.columns = Arrays.asList(columns);
+        final List<String> names = this.columns.stream().map(Column::name).toList();
+        this.keyIndexes = keys.stream().mapToInt(names::indexOf).toArray();
+        this.versionIndex = names.indexOf("version");
     }
 
     private static Column col(final String name, final String type) {
@@ -97,13 +102,13 @@ public enum PostgresTable {
         return versioned;
     }
 
-    /** Index of each key column in {@link #columns()}. */
+    /** Index of each key column in {@link #columns()} (computed once: it is read for every row). */
     public int[] keyIndexes() {
-        return keys.stream().mapToInt(k -> columns.stream().map(Column::name).toList().indexOf(k)).toArray();
+        return keyIndexes;
     }
 
     public int versionIndex() {
-        return columns.stream().map(Column::name).toList().indexOf("version");
+        return versionIndex;
     }
 
     /** The batch upsert for {@code qualified} (already quoted): one array parameter per column. */

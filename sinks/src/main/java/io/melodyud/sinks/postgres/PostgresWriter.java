@@ -47,6 +47,8 @@ public final class PostgresWriter implements BatchWriter {
     private final String offsetsUpsert;
     private final String offsetsQuery;
     private Connection connection;
+    private Batch mapped;
+    private Map<PostgresTable, Map<List<Object>, Pending>> rows;
 
     public PostgresWriter(final PostgresSinkConfig config, final SinkCounters counters) {
         this.config = config;
@@ -107,23 +109,13 @@ public final class PostgresWriter implements BatchWriter {
 
     @Override
     public void write(final Batch batch, final DeadLetters deadLetters) throws TransientWriteException {
-        // Per table, the newest version of each key: one statement cannot update a row twice, and the older
-        // versions would be refused by the version guard anyway.
-        final Map<PostgresTable, Map<List<Object>, Pending>> rows = new EnumMap<>(PostgresTable.class);
-        boolean billing = false;
-        for (final SinkRecord record : batch.records()) {
-            final PostgresRows.Row row;
-            try {
-                row = PostgresRows.map(record.stream(), record.value());
-            } catch (final BadRecordException e) {
-                deadLetters.send(record.source(), DeadLetters.STAGE_WRITE, e.reason(), e);
-                continue;
-            }
-            billing |= row.table() == PostgresTable.ROYALTY_STATEMENTS
-                || row.table() == PostgresTable.ROYALTY_ADJUSTMENTS;
-            rows.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).merge(row.key(),
-                new Pending(row, record), (a, b) -> b.row().version() >= a.row().version() ? b : a);
+        // Map once per batch: a retry after an outage must not send the same dead letter again.
+        if (batch != mapped) {
+            rows = map(batch, deadLetters);
+            mapped = batch;
         }
+        final boolean billing = rows.containsKey(PostgresTable.ROYALTY_STATEMENTS)
+            || rows.containsKey(PostgresTable.ROYALTY_ADJUSTMENTS);
         int conflicts = 0;
         while (true) {
             try {
@@ -150,6 +142,27 @@ public final class PostgresWriter implements BatchWriter {
                 throw transientFailure(e);
             }
         }
+    }
+
+    /**
+     * Per table, the newest version of each key: one statement cannot update a row twice, and the older versions
+     * would be refused by the version guard anyway.
+     */
+    private static Map<PostgresTable, Map<List<Object>, Pending>> map(final Batch batch,
+                                                                      final DeadLetters deadLetters) {
+        final Map<PostgresTable, Map<List<Object>, Pending>> byTable = new EnumMap<>(PostgresTable.class);
+        for (final SinkRecord record : batch.records()) {
+            final PostgresRows.Row row;
+            try {
+                row = PostgresRows.map(record.stream(), record.value());
+            } catch (final BadRecordException e) {
+                deadLetters.send(record.source(), DeadLetters.STAGE_WRITE, e.reason(), e);
+                continue;
+            }
+            byTable.computeIfAbsent(row.table(), t -> new LinkedHashMap<>()).merge(row.key(),
+                new Pending(row, record), (a, b) -> b.row().version() >= a.row().version() ? b : a);
+        }
+        return byTable;
     }
 
     private void writeTransaction(final Map<PostgresTable, Map<List<Object>, Pending>> rows, final Batch batch,

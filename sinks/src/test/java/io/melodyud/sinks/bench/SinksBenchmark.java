@@ -101,8 +101,8 @@ public final class SinksBenchmark {
                 thread.start();
                 final SinkCounters counters = app.counters();
                 long first = 0;
-                while (counters.count(SinkCounters.ROWS, "written") < rows) {
-                    if (first == 0 && counters.count(SinkCounters.ROWS, "written") > 0) {
+                while (counters.count(SinkCounters.RECORDS, "acknowledged") < rows) {
+                    if (first == 0 && counters.count(SinkCounters.RECORDS, "acknowledged") > 0) {
                         first = System.nanoTime();
                     }
                     Thread.sleep(5);
@@ -117,13 +117,13 @@ public final class SinksBenchmark {
                 final int rate = Integer.parseInt(options.get("steady-rate"));
                 if (rate > 0) {
                     final int seconds = Integer.parseInt(options.get("steady-seconds"));
-                    final long before = counters.count(SinkCounters.ROWS, "written");
+                    final long before = counters.count(SinkCounters.RECORDS, "acknowledged");
                     final long batchesBefore = counters.count(SinkCounters.BATCHES, "written");
                     final long offered = (long) rate * seconds;
                     final long steadyStart = System.nanoTime();
                     produce(stack, topic, store, offered, keys, version, rate);
                     final long produced = System.nanoTime();
-                    while (counters.count(SinkCounters.ROWS, "written") < before + offered) {
+                    while (counters.count(SinkCounters.RECORDS, "acknowledged") < before + offered) {
                         Thread.sleep(5);
                     }
                     final long done = System.nanoTime();

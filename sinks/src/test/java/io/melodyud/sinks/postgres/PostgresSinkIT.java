@@ -253,6 +253,35 @@ class PostgresSinkIT {
         assertEquals(0, second.counters().total(SinkCounters.DEAD_LETTER), "no dead letter sent twice");
     }
 
+    @Test
+    void aRoyaltyBatchThatLosesASerializationConflictIsRetriedAndWritten() throws Exception {
+        final String daily = stack.topic("royalties-daily", 1);
+        final String dlq = stack.dlqTopic();
+        final SinkApp app = startInProcess(settings(stack.local().coordinatorJdbcUrl(),
+            Map.of(SinkStream.ROYALTIES_DAILY, daily), dlq));
+        stack.send(daily, "d", AvroFixtures.royaltyAggregate().setVersion(1).build());
+        stack.flush();
+        SinkStack.await("first line", SinkStack.DEADLINE, () -> storedOffsetsCaughtUp(List.of(daily)));
+        try (Connection finance = admin(); Statement st = finance.createStatement()) {
+            // A concurrent billing transaction touches the same line and holds it while the sink writes.
+            finance.setAutoCommit(false);
+            finance.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+            st.executeUpdate("UPDATE \"" + schema + "\".royalty_statements SET amount = amount");
+            stack.send(daily, "d", AvroFixtures.royaltyAggregate().setKind(RoyaltyRecordKind.FINAL)
+                .setValidPlays(5_400).setAmount(new BigDecimal("1.70100000")).setVersion(2).build());
+            stack.flush();
+            SinkStack.await("the sink waiting for the line's lock", SinkStack.DEADLINE, () -> !query(
+                "SELECT 1 FROM pg_stat_activity WHERE usename = '" + role + "' AND wait_event_type = 'Lock'")
+                .isEmpty());
+            finance.commit();
+        }
+        SinkStack.await("offsets stored", SinkStack.DEADLINE, () -> storedOffsetsCaughtUp(List.of(daily)));
+        assertTrue(app.counters().count(SinkCounters.RETRIES, "serialization") >= 1,
+            "the sink's SERIALIZABLE transaction lost and was retried: " + app.counters().snapshot());
+        assertEquals(List.of("FINAL|5400|1.70100000|2"), query("SELECT kind, valid_plays, amount, version FROM "
+            + "$s.royalty_statements"));
+    }
+
     private void assertRoleIsConfined() throws SQLException {
         final Properties props = new Properties();
         props.setProperty("user", role);
