@@ -1,5 +1,6 @@
 package io.melodyud.connectors.cdc;
 
+import io.melodyud.contracts.topics.DeadLetterHeaders;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import java.nio.charset.StandardCharsets;
@@ -36,11 +37,11 @@ import org.slf4j.LoggerFactory;
 public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
 
     /** Dead-letter headers: the same names as the topologies' dead letters. */
-    public static final String REASON_HEADER = "melody.error.reason";
-    public static final String MESSAGE_HEADER = "melody.error.message";
-    public static final String EXCEPTION_HEADER = "melody.error.exception";
-    public static final String STAGE_HEADER = "melody.error.stage";
-    public static final String TOPIC_HEADER = "melody.source.topic";
+    public static final String REASON_HEADER = DeadLetterHeaders.REASON;
+    public static final String MESSAGE_HEADER = DeadLetterHeaders.MESSAGE;
+    public static final String EXCEPTION_HEADER = DeadLetterHeaders.EXCEPTION;
+    public static final String STAGE_HEADER = DeadLetterHeaders.STAGE;
+    public static final String TOPIC_HEADER = DeadLetterHeaders.SOURCE_TOPIC;
     public static final String NODE_HEADER = "melody.source.node";
     public static final String TABLE_HEADER = "melody.source.table";
     public static final String LSN_HEADER = "melody.source.lsn";

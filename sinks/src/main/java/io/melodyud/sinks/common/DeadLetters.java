@@ -1,5 +1,6 @@
 package io.melodyud.sinks.common;
 
+import io.melodyud.contracts.topics.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,13 +24,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeadLetters {
 
-    public static final String REASON_HEADER = "melody.error.reason";
-    public static final String MESSAGE_HEADER = "melody.error.message";
-    public static final String EXCEPTION_HEADER = "melody.error.exception";
-    public static final String STAGE_HEADER = "melody.error.stage";
-    public static final String TOPIC_HEADER = "melody.source.topic";
-    public static final String PARTITION_HEADER = "melody.source.partition";
-    public static final String OFFSET_HEADER = "melody.source.offset";
+    public static final String REASON_HEADER = DeadLetterHeaders.REASON;
+    public static final String MESSAGE_HEADER = DeadLetterHeaders.MESSAGE;
+    public static final String EXCEPTION_HEADER = DeadLetterHeaders.EXCEPTION;
+    public static final String STAGE_HEADER = DeadLetterHeaders.STAGE;
+    public static final String TOPIC_HEADER = DeadLetterHeaders.SOURCE_TOPIC;
+    public static final String PARTITION_HEADER = DeadLetterHeaders.SOURCE_PARTITION;
+    public static final String OFFSET_HEADER = DeadLetterHeaders.SOURCE_OFFSET;
 
     /** Stage of a record that did not decode. */
     public static final String STAGE_DECODE = "deserialization";

@@ -1,5 +1,6 @@
 package io.melodyud.topologies.common;
 
+import io.melodyud.contracts.topics.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -30,13 +31,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeadLetterHandlers {
 
-    public static final String REASON_HEADER = "melody.error.reason";
-    public static final String MESSAGE_HEADER = "melody.error.message";
-    public static final String EXCEPTION_HEADER = "melody.error.exception";
-    public static final String STAGE_HEADER = "melody.error.stage";
-    public static final String TOPIC_HEADER = "melody.source.topic";
-    public static final String PARTITION_HEADER = "melody.source.partition";
-    public static final String OFFSET_HEADER = "melody.source.offset";
+    public static final String REASON_HEADER = DeadLetterHeaders.REASON;
+    public static final String MESSAGE_HEADER = DeadLetterHeaders.MESSAGE;
+    public static final String EXCEPTION_HEADER = DeadLetterHeaders.EXCEPTION;
+    public static final String STAGE_HEADER = DeadLetterHeaders.STAGE;
+    public static final String TOPIC_HEADER = DeadLetterHeaders.SOURCE_TOPIC;
+    public static final String PARTITION_HEADER = DeadLetterHeaders.SOURCE_PARTITION;
+    public static final String OFFSET_HEADER = DeadLetterHeaders.SOURCE_OFFSET;
     /** The kind under which {@link ErrorCounters} counts dead letters. */
     public static final String DEAD_LETTER = "dead-letter";
 
