@@ -26,7 +26,7 @@ public final class ConfigDocs {
             .append("Generated from the code by `").append(generator.getName()).append("`; do not edit.\n")
             .append("Settings come from the properties file given to the application, then `MELODY_*` environment\n")
             .append("variables (`MELODY_SCHEMA_REGISTRY_URL` overrides `schema.registry.url`). Settings prefixed\n")
-            .append("`kafka.` pass through to Kafka Streams and all its clients.\n\n")
+            .append("`kafka.` pass through to every Kafka client of the component.\n\n")
             .append("| setting | type | default | importance | description |\n")
             .append("|---|---|---|---|---|\n");
         definition.configKeys().values().stream()
