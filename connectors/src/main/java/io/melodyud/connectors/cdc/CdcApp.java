@@ -88,6 +88,10 @@ public final class CdcApp {
         } catch (final CdcFailure e) {
             LOG.error("CDC stopped: {}", e.getMessage());
             return 2;
+        } catch (final java.sql.SQLException e) {
+            LOG.error("CDC cannot read the node list from the coordinator {}: {}", config.coordinator(),
+                e.getMessage());
+            return 2;
         } finally {
             closed.countDown();
         }

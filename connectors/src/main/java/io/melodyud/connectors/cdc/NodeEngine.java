@@ -59,7 +59,12 @@ final class NodeEngine implements Runnable {
                 stats.state("CHECKING");
                 preflight.check(node, tables);
                 stats.state("RUNNING");
+                final long startedAt = System.nanoTime();
                 final Throwable error = runEngineOnce();
+                if (System.nanoTime() - startedAt > config.retryMaxMs() * 1_000_000L) {
+                    // It streamed for a while: this failure is a new incident, not the next of a series.
+                    backoff = config.retryInitialMs();
+                }
                 if (stopRequested.isDone()) {
                     break;
                 }
