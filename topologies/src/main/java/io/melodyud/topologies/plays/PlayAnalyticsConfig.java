@@ -12,9 +12,9 @@ import org.apache.kafka.common.config.ConfigException;
 /** Settings of the play-analytics application (play counters and charts). */
 public final class PlayAnalyticsConfig extends StreamsAppConfig {
 
-    public static final String VALID_PLAY_MIN_MS = "plays.valid.min.ms";
-    public static final String DEDUP_HORIZON_MS = "plays.dedup.horizon.ms";
-    public static final String MAX_FUTURE_MS = "plays.max.future.ms";
+    public static final String VALID_PLAY_MIN_MS = PlayRules.VALID_PLAY_MIN_MS;
+    public static final String DEDUP_HORIZON_MS = PlayRules.DEDUP_HORIZON_MS;
+    public static final String MAX_FUTURE_MS = PlayRules.MAX_FUTURE_MS;
     public static final String TOP_N = "charts.top.n";
     public static final String GRACE_MINUTE_MS = "charts.grace.minute.ms";
     public static final String GRACE_HOUR_MS = "charts.grace.hour.ms";
@@ -23,17 +23,7 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
     public static final String WINDOWS = "charts.windows";
     public static final String LIVE_MINUTE_COUNTS = "charts.counts.minute.live";
 
-    public static final ConfigDef DEFINITION = baseDefinition("melody-play-analytics")
-        .define(VALID_PLAY_MIN_MS, Type.LONG, 30_000L, ConfigDef.Range.atLeast(0), Importance.HIGH,
-            "A play counts (for charts, totals and royalties) when at least this many milliseconds were heard.")
-        .define(DEDUP_HORIZON_MS, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(1000),
-            Importance.HIGH, "Plays are deduplicated by event id over this span of event time. A play older "
-                + "than the horizon (relative to the newest play seen on its partition) cannot be checked for "
-                + "duplicates, so it is not counted: it goes to the late-events topic. State grows with the "
-                + "number of plays in one horizon (see docs/benchmarks.md for the cost per million).")
-        .define(MAX_FUTURE_MS, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(0),
-            Importance.MEDIUM, "A play that started more than this far ahead of the wall clock has a broken "
-                + "client clock: it goes to the dead-letter topic instead of pushing event time forward.")
+    public static final ConfigDef DEFINITION = PlayRules.define(baseDefinition("melody-play-analytics"))
         .define(TOP_N, Type.INT, 100, ConfigDef.Range.between(1, 10_000), Importance.HIGH,
             "Length of every chart.")
         .define(GRACE_MINUTE_MS, Type.LONG, Duration.ofSeconds(30).toMillis(), ConfigDef.Range.atLeast(0),
@@ -54,16 +44,12 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
                 + "(totals) alone. Daily plays per track need the day window.");
 
     // Read once: the intake asks for these on every play, and AbstractConfig looks each one up in a map.
-    private final long validPlayMinMs;
-    private final long dedupHorizonMs;
-    private final long maxFutureMs;
+    private final PlayRules playRules;
     private final long[] graceMs = new long[ChartWindowSize.values().length];
 
     public PlayAnalyticsConfig(final Map<?, ?> originals) {
         super(DEFINITION, originals);
-        validPlayMinMs = getLong(VALID_PLAY_MIN_MS);
-        dedupHorizonMs = getLong(DEDUP_HORIZON_MS);
-        maxFutureMs = getLong(MAX_FUTURE_MS);
+        playRules = PlayRules.from(values());
         graceMs[ChartWindowSize.MINUTE.ordinal()] = getLong(GRACE_MINUTE_MS);
         graceMs[ChartWindowSize.HOUR.ordinal()] = getLong(GRACE_HOUR_MS);
         graceMs[ChartWindowSize.DAY.ordinal()] = getLong(GRACE_DAY_MS);
@@ -76,16 +62,16 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
         }
     }
 
-    public long validPlayMinMs() {
-        return validPlayMinMs;
+    public PlayRules playRules() {
+        return playRules;
     }
 
     public long dedupHorizonMs() {
-        return dedupHorizonMs;
+        return playRules.dedupHorizonMs();
     }
 
     public long maxFutureMs() {
-        return maxFutureMs;
+        return playRules.maxFutureMs();
     }
 
     public int topN() {

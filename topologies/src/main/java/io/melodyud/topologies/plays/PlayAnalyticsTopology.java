@@ -9,9 +9,9 @@ import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
 import io.melodyud.topologies.common.ChartWindowSize;
 import io.melodyud.topologies.common.CommitHook;
+import io.melodyud.topologies.common.Deduplicator;
 import io.melodyud.topologies.common.ErrorCounters;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -122,10 +122,7 @@ public final class PlayAnalyticsTopology {
      * in plain maps and write it once per commit, which is what the cache would do, at a fraction of the cost.
      */
     private static void addStores(final StreamsBuilder builder, final PlayAnalyticsConfig config) {
-        builder.addStateStore(Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(PlayIntakeProcessor.DEDUP_STORE, Duration.ofMillis(config.dedupHorizonMs()),
-                Duration.ofMillis(1), false),
-            Serdes.Bytes(), Serdes.ByteArray()));
+        builder.addStateStore(Deduplicator.storeBuilder(PlayIntakeProcessor.DEDUP_STORE, config.dedupHorizonMs()));
         builder.addStateStore(CommitHook.builder(PlayIntakeProcessor.COMMIT_HOOK));
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(TrackCountingProcessor.TOTALS_STORE), Serdes.Long(), Serdes.Long()));

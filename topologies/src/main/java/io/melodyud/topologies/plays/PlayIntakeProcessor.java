@@ -4,24 +4,20 @@ import io.melodyud.avro.event.PlayEvent;
 import io.melodyud.topologies.common.BadInputException;
 import io.melodyud.topologies.common.ChartWindowSize;
 import io.melodyud.topologies.common.CommitHook;
+import io.melodyud.topologies.common.Deduplicator;
 import io.melodyud.topologies.common.DeadLetterHandlers;
 import io.melodyud.topologies.common.ErrorCounters;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * First stage, on the input partitions (plays keyed by user, so a retried event lands where its first copy did):
@@ -44,17 +40,11 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     static final String LATE_WINDOWS_HEADER = "melody.late.windows";
     static final String LATE_REASON_HEADER = "melody.late.reason";
 
-    /** Plays before this instant are client bugs (a zeroed clock), not history. */
-    static final long MIN_TIMESTAMP = 946_684_800_000L; // 2000-01-01T00:00:00Z
-    /** Longer than any track: a client counting a paused player as playing. */
-    static final long MAX_MS_PLAYED = Duration.ofHours(6).toMillis();
-
-    private static final byte[] SEEN = {1};
-
     private final PlayAnalyticsConfig config;
+    private final PlayRules rules;
     private final ErrorCounters counters;
     private ProcessorContext<Long, Object> context;
-    private WindowStore<Bytes, byte[]> dedup;
+    private Deduplicator dedup;
     /** Pending counts by track; reused between commits to spare the allocations. */
     private final Map<Long, PendingCounts> pending = new HashMap<>();
     private final ChartWindowSize[] windows;
@@ -63,6 +53,7 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
 
     PlayIntakeProcessor(final PlayAnalyticsConfig config, final ErrorCounters counters) {
         this.config = config;
+        this.rules = config.playRules();
         this.counters = counters;
         this.windows = config.windows().toArray(new ChartWindowSize[0]);
         this.duplicates = counters.counter("skipped", "duplicate");
@@ -72,32 +63,29 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     @Override
     public void init(final ProcessorContext<Long, Object> context) {
         this.context = context;
-        this.dedup = context.getStateStore(DEDUP_STORE);
+        this.dedup = new Deduplicator(context.getStateStore(DEDUP_STORE), rules.dedupHorizonMs());
         final CommitHook hook = context.getStateStore(COMMIT_HOOK);
         hook.register(context, this::flush);
     }
 
     @Override
     public void process(final Record<Long, PlayEvent> record) {
-        final PlayEvent play = validate(record);
+        final PlayEvent play = rules.validate(record.key(), record.value(), context.currentSystemTimeMs());
         final long startedAt = play.getStartedAt().toEpochMilli();
         final long streamTime = context.currentStreamTimeMs();
-        if (startedAt < streamTime - config.dedupHorizonMs()) {
+        if (dedup.beyondHorizon(startedAt, streamTime)) {
             // It could be a duplicate we no longer remember: counting it could count it twice.
             late(record, "beyond-dedup-horizon", "all");
             return;
         }
-        if (play.getMsPlayed() < config.validPlayMinMs()) {
+        if (!rules.heardLongEnough(play)) {
             shortPlays.increment();
             return;
         }
-        final Bytes eventId = uuidBytes(play.getEventId());
-        // A retry carries the same started_at, so a point lookup at that instant finds it.
-        if (dedup.fetch(eventId, startedAt) != null) {
+        if (!dedup.firstSeen(play.getEventId(), startedAt)) {
             duplicates.increment();
             return;
         }
-        dedup.put(eventId, SEEN, startedAt);
 
         final PendingCounts counts = pending.computeIfAbsent(play.getTrackId(), t -> new PendingCounts());
         counts.total++;
@@ -118,44 +106,6 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
         if (lateFor != null) {
             late(record, "after-grace", String.join(",", lateFor));
         }
-    }
-
-    private PlayEvent validate(final Record<Long, PlayEvent> record) {
-        if (record.key() == null) {
-            throw new BadInputException("null-key", "Play without a key: producers must key plays by user_id");
-        }
-        final PlayEvent play = record.value();
-        if (play == null) {
-            throw new BadInputException("null-value", "Tombstone on the plays topic for user " + record.key());
-        }
-        if (play.getMsPlayed() < 0) {
-            throw new BadInputException("invalid-play:negative-duration",
-                "Play " + play.getEventId() + " has ms_played " + play.getMsPlayed());
-        }
-        if (play.getMsPlayed() > MAX_MS_PLAYED) {
-            throw new BadInputException("invalid-play:duration-too-long",
-                "Play " + play.getEventId() + " has ms_played " + play.getMsPlayed() + ", more than 6 hours");
-        }
-        final long startedAt = play.getStartedAt().toEpochMilli();
-        if (startedAt < MIN_TIMESTAMP) {
-            throw new BadInputException("invalid-play:timestamp-before-2000",
-                "Play " + play.getEventId() + " started at " + play.getStartedAt());
-        }
-        if (startedAt > context.currentSystemTimeMs() + config.maxFutureMs()) {
-            throw new BadInputException("invalid-play:timestamp-in-future",
-                "Play " + play.getEventId() + " started at " + play.getStartedAt() + ", in the future");
-        }
-        if (play.getUserId() <= 0 || play.getTrackId() <= 0) {
-            throw new BadInputException("invalid-play:id",
-                "Play " + play.getEventId() + " has user " + play.getUserId() + " and track " + play.getTrackId());
-        }
-        final String country = play.getCountry();
-        if (country.length() != 2 || !Character.isUpperCase(country.charAt(0))
-                || !Character.isUpperCase(country.charAt(1)) || country.charAt(0) > 'Z' || country.charAt(1) > 'Z') {
-            throw new BadInputException("invalid-play:country",
-                "Play " + play.getEventId() + " has country '" + country + "', not an ISO 3166-1 alpha-2 code");
-        }
-        return play;
     }
 
     private void late(final Record<Long, PlayEvent> record, final String reason, final String windows) {
@@ -211,10 +161,5 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
                 count[0]++;
             }
         }
-    }
-
-    static Bytes uuidBytes(final UUID id) {
-        return Bytes.wrap(ByteBuffer.allocate(16).putLong(id.getMostSignificantBits())
-            .putLong(id.getLeastSignificantBits()).array());
     }
 }

@@ -11,12 +11,12 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
  * client would make every later play look late: such records keep the partition's current time (or 0 before the
  * first good one), and the intake processor sends them to the dead-letter topic.
  */
-final class PlayTimestampExtractor implements TimestampExtractor {
+public final class PlayTimestampExtractor implements TimestampExtractor {
 
     private final long maxFutureMs;
     private final Clock clock;
 
-    PlayTimestampExtractor(final long maxFutureMs, final Clock clock) {
+    public PlayTimestampExtractor(final long maxFutureMs, final Clock clock) {
         this.maxFutureMs = maxFutureMs;
         this.clock = clock;
     }
@@ -25,7 +25,7 @@ final class PlayTimestampExtractor implements TimestampExtractor {
     public long extract(final ConsumerRecord<Object, Object> record, final long partitionTime) {
         if (record.value() instanceof PlayEvent play) {
             final long startedAt = play.getStartedAt().toEpochMilli();
-            if (startedAt >= PlayIntakeProcessor.MIN_TIMESTAMP && startedAt <= clock.millis() + maxFutureMs) {
+            if (startedAt >= PlayRules.MIN_TIMESTAMP && startedAt <= clock.millis() + maxFutureMs) {
                 return startedAt;
             }
         }
