@@ -1,0 +1,185 @@
+package io.melodyud.topologies.royalties;
+
+import io.melodyud.avro.cdc.RoyaltyRate;
+import io.melodyud.avro.cdc.Track;
+import io.melodyud.avro.common.Tier;
+import io.melodyud.topologies.common.ErrorCounters;
+import io.melodyud.topologies.plays.PlayRules;
+import java.nio.ByteBuffer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The reference tables pricing needs on every instance: the rights holder of each track, and the royalty rates,
+ * as global stores (every instance reads the whole topic; tracks has 3 partitions and rates 1, so neither is
+ * co-partitioned with plays). Global stores are restored by running these processors again (KAFKA-7663), so they
+ * can keep their own layout.
+ *
+ * <p>Rates are a versioned table by construction: each row says from when it is valid ({@code valid_from}), and
+ * the rate of a play is the row of its (country, tier) with the latest {@code valid_from} not after the play. They
+ * are indexed by (country, tier, valid_from, rate_id), so that lookup is one reverse range scan, and by rate id
+ * (a changed row moves in the index). Kafka Streams'
+ * versioned stores do not fit: their versions are the record timestamps, a rate's validity is a column, and a
+ * rate scheduled ahead ({@code valid_from} in the future) must not be dropped.
+ */
+final class ReferenceData {
+
+    static final String TRACKS_STORE = "royalty-tracks";
+    static final String RATES_STORE = "royalty-rates";
+
+    private static final int RATE_KEY_BYTES = 2 + 1 + 8 + 8;
+
+    private ReferenceData() {
+    }
+
+    /** A rate valid for a play: amount per play in 1e-8 units of its currency. */
+    record Rate(long rateId, long unitsPerPlay, String currency, long validFrom) {
+    }
+
+    static StoreBuilder<KeyValueStore<Long, Long>> tracksStore() {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(TRACKS_STORE), Serdes.Long(), Serdes.Long())
+            .withLoggingDisabled();
+    }
+
+    static StoreBuilder<KeyValueStore<Bytes, byte[]>> ratesStore() {
+        return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(RATES_STORE), Serdes.Bytes(),
+            Serdes.ByteArray()).withLoggingDisabled();
+    }
+
+    /** Keeps track id -> rights holder id; a tombstone removes the track. */
+    static final class TrackUpdater implements Processor<Long, Track, Void, Void> {
+        private KeyValueStore<Long, Long> tracks;
+
+        @Override
+        public void init(final ProcessorContext<Void, Void> context) {
+            tracks = context.getStateStore(TRACKS_STORE);
+        }
+
+        @Override
+        public void process(final Record<Long, Track> record) {
+            if (record.key() == null) {
+                return;
+            }
+            if (record.value() == null) {
+                tracks.delete(record.key());
+            } else {
+                tracks.put(record.key(), record.value().getRightsHolderId());
+            }
+        }
+    }
+
+    /** Keeps the rate index; a changed row moves in it, a tombstone removes it. */
+    static final class RateUpdater implements Processor<Long, RoyaltyRate, Void, Void> {
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RateUpdater.class);
+        private final ErrorCounters counters;
+        private KeyValueStore<Bytes, byte[]> rates;
+
+        RateUpdater(final ErrorCounters counters) {
+            this.counters = counters;
+        }
+
+        @Override
+        public void init(final ProcessorContext<Void, Void> context) {
+            rates = context.getStateStore(RATES_STORE);
+        }
+
+        @Override
+        public void process(final Record<Long, RoyaltyRate> record) {
+            if (record.key() == null) {
+                return;
+            }
+            final Bytes idKey = rateIdKey(record.key());
+            final byte[] previous = rates.get(idKey);
+            if (previous != null) {
+                rates.delete(Bytes.wrap(previous));
+                rates.delete(idKey);
+            }
+            final RoyaltyRate rate = record.value();
+            if (rate == null) {
+                return;
+            }
+            if (!PlayRules.isCountryCode(rate.getCountry()) || rate.getRatePerPlay().signum() < 0
+                    || rate.getRatePerPlay().scale() > 8) {
+                // A global store has no dead-letter path: the row is refused loudly, and plays that needed it stay
+                // pending (UNKNOWN_RATE) until a valid row replaces it.
+                counters.increment("reference-rejected", "invalid-rate");
+                LOG.warn("Royalty rate {} refused: country '{}', rate {}", record.key(), rate.getCountry(),
+                    rate.getRatePerPlay());
+                return;
+            }
+            final Bytes key = rateKey(countryCode(rate.getCountry()), rate.getTier(),
+                rate.getValidFrom().toEpochMilli(), record.key());
+            final long units = rate.getRatePerPlay().setScale(8).unscaledValue().longValueExact();
+            final byte[] currency = rate.getCurrency().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            rates.put(key, ByteBuffer.allocate(8 + currency.length).putLong(units).put(currency).array());
+            rates.put(idKey, key.get());
+        }
+    }
+
+    /** Reads the global stores for pricing. */
+    static final class Lookup {
+        private final KeyValueStore<Long, Long> tracks;
+        private final KeyValueStore<Bytes, byte[]> rates;
+
+        Lookup(final KeyValueStore<Long, Long> tracks, final KeyValueStore<Bytes, byte[]> rates) {
+            this.tracks = tracks;
+            this.rates = rates;
+        }
+
+        /** Rights holder of a track, or null while the track is unknown. */
+        Long rightsHolder(final long trackId) {
+            return tracks.get(trackId);
+        }
+
+        /** The rate of (country, tier) valid at {@code atMs}, or null when none is. */
+        Rate rate(final String country, final Tier tier, final long atMs) {
+            final short code = countryCode(country);
+            try (KeyValueIterator<Bytes, byte[]> it = rates.reverseRange(rateKey(code, tier, 0, 0),
+                    rateKey(code, tier, atMs, Long.MAX_VALUE))) {
+                if (!it.hasNext()) {
+                    return null;
+                }
+                final KeyValue<Bytes, byte[]> entry = it.next();
+                final ByteBuffer key = ByteBuffer.wrap(entry.key.get());
+                key.position(3);
+                final long validFrom = key.getLong();
+                final long rateId = key.getLong();
+                final ByteBuffer value = ByteBuffer.wrap(entry.value);
+                final long units = value.getLong();
+                final String currency = new String(entry.value, 8, entry.value.length - 8,
+                    java.nio.charset.StandardCharsets.US_ASCII);
+                return new Rate(rateId, units, currency, validFrom);
+            }
+        }
+    }
+
+    /**
+     * Where the index key of a rate id is kept, in the same store: country code 0 never starts an index key
+     * (countries are upper-case letters), so range scans of a (country, tier) never meet these entries.
+     */
+    static Bytes rateIdKey(final long rateId) {
+        return Bytes.wrap(ByteBuffer.allocate(10).putShort((short) 0).putLong(rateId).array());
+    }
+
+    /** Big-endian, so that byte order is (country, tier, valid_from) order for valid_from >= 0. */
+    static Bytes rateKey(final short country, final Tier tier, final long validFrom, final long rateId) {
+        return Bytes.wrap(ByteBuffer.allocate(RATE_KEY_BYTES).putShort(country).put((byte) tier.ordinal())
+            .putLong(validFrom).putLong(rateId).array());
+    }
+
+    static short countryCode(final String country) {
+        return (short) ((country.charAt(0) << 8) | country.charAt(1));
+    }
+
+    static String country(final short code) {
+        return new String(new char[] {(char) ((code >>> 8) & 0xff), (char) (code & 0xff)});
+    }
+}
