@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of the play-analytics application on the local stack (see docs/benchmarks.md).
-# Usage: ops/bench/play-analytics.sh [--load N] [--windows minute,hour,day|minute|""] [--threads T] [--heap 1g]
+# Usage: ops/bench/play-analytics.sh [--app plays|royalties] [--load N] [--windows minute,hour,day|minute|""] [--threads T] [--heap 1g]
 # Needs the stack up (ops/melody up). Loads N plays (default 5,000,000) into melody.events.plays, then runs the
 # application on everything in that topic and prints events per second, peak RSS and state size.
 set -euo pipefail

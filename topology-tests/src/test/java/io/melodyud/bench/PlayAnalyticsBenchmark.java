@@ -54,7 +54,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * of its state directory. Arguments: {@code --load N} (0 to reuse what is there), {@code --windows minute,hour,day}
  * (empty: counters alone), {@code --threads T}, {@code --heap 1g}, {@code --jfr true} (record a profile), and any
  * application setting such as {@code --kafka.commit.interval.ms 5000}; {@code --main CLASS} runs another application
- * class on the same settings (see {@link StreamsFloorApp}).
+ * class on the same settings (see {@link StreamsFloorApp}); {@code --app royalties} runs the royalties application
+ * instead, after loading the reference rows its plays need (see {@link RoyaltyReferenceLoad}).
  */
 public final class PlayAnalyticsBenchmark {
 
@@ -63,6 +64,12 @@ public final class PlayAnalyticsBenchmark {
     private static final int[] COUNTRY_WEIGHTS = {180, 100, 80, 60, 70, 70, 55, 50, 40, 60, 80, 20, 40, 30, 20, 25,
         25, 15, 15, 15};
     private static final int TRACKS = 50_000;
+    private static final int USERS = 1_000_000;
+    /**
+     * Users and tracks of the royalties run get ids from here, far from the seeded operational data's, because
+     * their reference rows go to the shared CDC topics of the local stack.
+     */
+    static final long BENCH_ID_BASE = 1_000_000_000_000L;
 
     private PlayAnalyticsBenchmark() {
     }
@@ -84,7 +91,14 @@ public final class PlayAnalyticsBenchmark {
             final long spanMs = options.containsKey("event-span-minutes")
                 ? Duration.ofMinutes(Long.parseLong(options.get("event-span-minutes"))).toMillis()
                 : Math.max(1_000L, load * 1_000L / Long.parseLong(options.get("event-rate")));
-            load(stack, load, spanMs);
+            final boolean royalties = "royalties".equals(options.get("app"));
+            if (royalties) {
+                RoyaltyReferenceLoad.load(stack, USERS, TRACKS, COUNTRIES, BENCH_ID_BASE);
+            }
+            load(stack, load, spanMs, royalties ? BENCH_ID_BASE : 0);
+        }
+        if ("royalties".equals(options.get("app"))) {
+            options.putIfAbsent("main", "io.melodyud.topologies.royalties.RoyaltiesApp");
         }
         run(stack, options);
     }
@@ -114,7 +128,7 @@ public final class PlayAnalyticsBenchmark {
         }
     }
 
-    static void load(final LocalStack stack, final long count, final long spanMs) {
+    static void load(final LocalStack stack, final long count, final long spanMs, final long idBase) {
         final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
             Map.of(RegistryConfig.URL, stack.registryUrl()))));
         final Serializer<Long> keys = serdes.key(Topics.PLAYS).serializer();
@@ -146,8 +160,8 @@ public final class PlayAnalyticsBenchmark {
                     }
                     play = PlayEvent.newBuilder()
                         .setEventId(new UUID(random.nextLong(), random.nextLong()))
-                        .setUserId(1 + random.nextInt(1_000_000))
-                        .setTrackId(1 + search(zipf, random.nextDouble()))
+                        .setUserId(idBase + 1 + random.nextInt(USERS))
+                        .setTrackId(idBase + 1 + search(zipf, random.nextDouble()))
                         .setStartedAt(Instant.ofEpochMilli(at))
                         .setMsPlayed(random.nextInt(100) < 15 ? 5_000 + random.nextInt(24_000) : 30_000 + random.nextInt(200_000))
                         .setCountry(COUNTRIES[weighted(countryCdf, random.nextInt(countryCdf[countryCdf.length - 1]))])
@@ -171,7 +185,8 @@ public final class PlayAnalyticsBenchmark {
     }
 
     static void run(final LocalStack stack, final Map<String, String> options) throws Exception {
-        final String applicationId = "bench-plays-" + Long.toHexString(System.currentTimeMillis());
+        final String applicationId = "bench-" + options.getOrDefault("app", "plays") + "-"
+            + Long.toHexString(System.currentTimeMillis());
         final Path dir = Path.of("target", "bench", applicationId).toAbsolutePath();
         Files.createDirectories(dir);
         final Path settings = dir.resolve("app.properties");
@@ -182,9 +197,9 @@ public final class PlayAnalyticsBenchmark {
             "schema.registry.url=" + stack.registryUrl(),
             "kafka.bootstrap.servers=" + stack.kafkaBootstrapServers(),
             "kafka.num.stream.threads=" + options.get("threads"),
-            "charts.windows=" + options.get("windows"),
+            "royalties".equals(options.get("app")) ? "" : "charts.windows=" + options.get("windows"),
             // Any other option that is a setting of the application (kafka.*, plays.*, charts.*) passes through.
-            options.entrySet().stream().filter(e -> e.getKey().matches("(kafka|plays|charts|rocksdb)\\..*"))
+            options.entrySet().stream().filter(e -> e.getKey().matches("(kafka|plays|charts|royalties|rocksdb)\\..*"))
                 .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("\n"))));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 stack.kafkaBootstrapServers()))) {
