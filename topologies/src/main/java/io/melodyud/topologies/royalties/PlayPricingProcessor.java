@@ -76,7 +76,10 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
     private Deduplicator dedup;
     private UserHistory users;
     private KeyValueStore<Bytes, byte[]> pending;
+    private final ReferenceData.RateIndex rates;
     private ReferenceData.Lookup reference;
+    /** Users with held plays, so that a user change looks in the pending store only when it may release some. */
+    private final java.util.Set<Long> usersWithHeldPlays = new java.util.HashSet<>();
     /** Priced since the last commit: rights holder -> (country, day) -> plays and units. */
     private final Map<Long, Map<Long, long[]>> priced = new HashMap<>();
     private final LongAdder duplicates;
@@ -84,8 +87,10 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
     private final LongAdder pricedPlays;
     private final LongAdder olderThanHistory;
 
-    PlayPricingProcessor(final RoyaltiesConfig config, final ErrorCounters counters) {
+    PlayPricingProcessor(final RoyaltiesConfig config, final ErrorCounters counters,
+                         final ReferenceData.RateIndex rates) {
         this.config = config;
+        this.rates = rates;
         this.rules = config.playRules();
         this.counters = counters;
         this.currency = config.currency();
@@ -101,8 +106,10 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
         this.dedup = new Deduplicator(context.getStateStore(DEDUP_STORE), rules.dedupHorizonMs());
         this.users = new UserHistory(context.getStateStore(USERS_STORE));
         this.pending = context.getStateStore(PENDING_STORE);
-        this.reference = new ReferenceData.Lookup(context.getStateStore(ReferenceData.TRACKS_STORE),
-            context.getStateStore(ReferenceData.RATES_STORE));
+        this.reference = new ReferenceData.Lookup(context.getStateStore(ReferenceData.TRACKS_STORE), rates);
+        try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
+            it.forEachRemaining(entry -> usersWithHeldPlays.add(ByteBuffer.wrap(entry.key.get()).getLong()));
+        }
         final CommitHook hook = context.getStateStore(COMMIT_HOOK);
         hook.register(context, this::flush);
         context.schedule(Duration.ofMillis(config.pendingRetryMs()), PunctuationType.WALL_CLOCK_TIME,
@@ -142,16 +149,25 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
                 "User change without a key on the users topic");
         }
         users.apply(userId, user);
+        if (!usersWithHeldPlays.contains(userId)) {
+            return;
+        }
         final List<KeyValue<Bytes, byte[]>> held = heldPlays(userId);
+        int left = held.size();
         for (final KeyValue<Bytes, byte[]> entry : held) {
             if (user == null) {
                 // Erasure: the held play names the user; it cannot be priced without the user's tier anyway.
                 pending.delete(entry.key);
                 counters.increment("erased", "pending-play");
+                left--;
             } else if (price(decode(entry.value).getPlay()) == null) {
                 pending.delete(entry.key);
                 counters.increment("pending-resolved", "user-arrived");
+                left--;
             }
+        }
+        if (left == 0) {
+            usersWithHeldPlays.remove(userId);
         }
     }
 
@@ -190,6 +206,7 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
         final PendingPlay held = PendingPlay.newBuilder().setPlay(play).setReason(reason)
             .setFirstSeenAt(Instant.ofEpochMilli(context.currentSystemTimeMs())).build();
         pending.put(pendingKey(play), encode(held));
+        usersWithHeldPlays.add(play.getUserId());
         counters.increment("pending", reason.name());
         context.forward(new Record<>(play.getUserId(), held, play.getStartedAt().toEpochMilli()));
     }

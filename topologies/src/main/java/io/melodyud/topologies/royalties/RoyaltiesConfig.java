@@ -15,6 +15,7 @@ public final class RoyaltiesConfig extends StreamsAppConfig {
     public static final String CURRENCY = "royalties.currency";
     public static final String GRACE_MS = "royalties.grace.ms";
     public static final String CLOSED_RETENTION_MS = "royalties.closed.retention.ms";
+    public static final String LIVE_INTERVAL_MS = "royalties.live.interval.ms";
     public static final String PENDING_RETRY_MS = "royalties.pending.retry.interval.ms";
     public static final String PENDING_MAX_AGE_MS = "royalties.pending.max.age.ms";
 
@@ -31,6 +32,11 @@ public final class RoyaltiesConfig extends StreamsAppConfig {
             Importance.LOW, "How long a closed statement line is kept (after its close) to number its adjustments; "
                 + "an adjustment for a line forgotten since then is numbered from the stream time, still above "
                 + "every earlier version.")
+        .define(LIVE_INTERVAL_MS, Type.LONG, Duration.ofSeconds(10).toMillis(), ConfigDef.Range.atLeast(0),
+            Importance.MEDIUM, "How often (wall clock) LIVE statements of the lines that changed are published, "
+                + "at the next commit. Every line of a busy catalogue changes every second, so publishing at every "
+                + "commit would send about one record per (rights holder, country) per second; totals are stored "
+                + "at every commit either way. 0 publishes at every commit.")
         .define(PENDING_RETRY_MS, Type.LONG, Duration.ofSeconds(10).toMillis(), ConfigDef.Range.atLeast(100),
             Importance.MEDIUM, "How often (wall clock) plays held for an unknown track or rate are priced again. "
                 + "Plays held for an unknown user are priced as soon as the user arrives.")
@@ -63,6 +69,10 @@ public final class RoyaltiesConfig extends StreamsAppConfig {
 
     public long closedRetentionMs() {
         return getLong(CLOSED_RETENTION_MS);
+    }
+
+    public long liveIntervalMs() {
+        return getLong(LIVE_INTERVAL_MS);
     }
 
     public long pendingRetryMs() {

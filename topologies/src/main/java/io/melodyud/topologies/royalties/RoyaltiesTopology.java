@@ -54,6 +54,7 @@ public final class RoyaltiesTopology {
     static Topology build(final RoyaltiesConfig config, final TopicSerdes serdes, final ErrorCounters counters,
                           final Clock clock) {
         final StreamsBuilder builder = new StreamsBuilder();
+        final ReferenceData.RateIndex rateIndex = new ReferenceData.RateIndex();
         builder.addStateStore(Deduplicator.storeBuilder(PlayPricingProcessor.DEDUP_STORE,
             config.playRules().dedupHorizonMs()));
         builder.addStateStore(UserHistory.storeBuilder(PlayPricingProcessor.USERS_STORE));
@@ -71,7 +72,7 @@ public final class RoyaltiesTopology {
         builder.addGlobalStore(ReferenceData.ratesStore(), Topics.CDC_ROYALTY_RATES.name(),
             Consumed.<Long, RoyaltyRate>with(serdes.key(Topics.CDC_ROYALTY_RATES),
                 serdes.value(Topics.CDC_ROYALTY_RATES)).withName("rates-source"),
-            () -> new ReferenceData.RateUpdater(counters));
+            () -> new ReferenceData.RateUpdater(counters, rateIndex));
 
         // User changes carry timestamp 0: they never move stream time (the plays' event time drives lateness and
         // the dedup horizon), and the task takes them before any play, so reference data goes first.
@@ -86,7 +87,7 @@ public final class RoyaltiesTopology {
             .mapValues(play -> (Object) play, Named.as("play-values"));
 
         final Map<String, KStream<Long, Object>> priced = users.merge(plays, Named.as("users-and-plays"))
-            .process(() -> new PlayPricingProcessor(config, counters), Named.as("play-pricing"),
+            .process(() -> new PlayPricingProcessor(config, counters, rateIndex), Named.as("play-pricing"),
                 PlayPricingProcessor.DEDUP_STORE, PlayPricingProcessor.USERS_STORE,
                 PlayPricingProcessor.PENDING_STORE, PlayPricingProcessor.COMMIT_HOOK)
             .split(Named.as("priced-"))

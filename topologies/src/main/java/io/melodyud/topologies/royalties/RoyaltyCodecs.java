@@ -78,13 +78,17 @@ final class RoyaltyCodecs {
         long units;
         long version;
         boolean closed;
-        /** Not stored: what arrived since the last commit, for the ADJUSTMENT record of a closed line. */
+        /** What reached a closed line since its last ADJUSTMENT record. */
         long pendingPlays;
         long pendingUnits;
 
+        boolean hasAdjustment() {
+            return pendingPlays != 0 || pendingUnits != 0;
+        }
+
         byte[] toBytes() {
-            return ByteBuffer.allocate(25).putLong(plays).putLong(units).putLong(version).put((byte) (closed ? 1 : 0))
-                .array();
+            return ByteBuffer.allocate(41).putLong(plays).putLong(units).putLong(version).put((byte) (closed ? 1 : 0))
+                .putLong(pendingPlays).putLong(pendingUnits).array();
         }
 
         static LineState fromBytes(final byte[] bytes) {
@@ -94,6 +98,8 @@ final class RoyaltyCodecs {
             state.units = buffer.getLong();
             state.version = buffer.getLong();
             state.closed = buffer.get() == 1;
+            state.pendingPlays = buffer.getLong();
+            state.pendingUnits = buffer.getLong();
             return state;
         }
     }

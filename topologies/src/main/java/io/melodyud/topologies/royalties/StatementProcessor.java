@@ -27,13 +27,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Second stage, keyed by rights holder: adds the pricing tasks' deltas into statement lines (per rights holder,
  * country and UTC day; per rights holder and month over all countries) and publishes them:
  * <ul>
- *   <li>LIVE, at most once per commit for each line that changed, while its period is open;</li>
+ *   <li>LIVE, for each line that changed while its period is open, at most once per live interval (and at the first
+ *       commit after it, so at every commit when the interval is 0);</li>
  *   <li>FINAL, once, when stream time passes the period's end plus the grace period;</li>
  *   <li>ADJUSTMENT, for plays that reach a closed line: the delta only, never a change of the FINAL record.</li>
  * </ul>
  * Each line's records carry a version that grows with each record, which the sinks use to keep the latest LIVE or
  * FINAL row and to tell adjustments apart. Lines are kept in memory (they are few: rights holders x countries x
- * open days) and in a changelogged store written at commit; a restart reloads them from the store.
+ * open days) and in a changelogged store written at every commit, published or not; a restart reloads them from
+ * the store and publishes its open lines and unpublished adjustments again (a LIVE record repeated with a higher
+ * version changes nothing downstream).
  */
 final class StatementProcessor implements Processor<Long, RoyaltyCodecs.Deltas, String, RoyaltyAggregate> {
 
@@ -49,11 +52,20 @@ final class StatementProcessor implements Processor<Long, RoyaltyCodecs.Deltas, 
     private final Map<Bytes, RoyaltyCodecs.LineState> lines = new HashMap<>();
     /** Lines changed since the last commit, in arrival order. */
     private final Map<Bytes, RoyaltyCodecs.LineState> changed = new LinkedHashMap<>();
+    /** Lines stored but not published since they changed. */
+    private final Map<Bytes, RoyaltyCodecs.LineState> unpublished = new LinkedHashMap<>();
+    private final long graceMs;
+    private final long closedRetentionMs;
+    private final long liveIntervalMs;
+    private long lastPublished = Long.MIN_VALUE;
 
     StatementProcessor(final RoyaltiesConfig config, final ErrorCounters counters) {
         this.config = config;
         this.counters = counters;
         this.currency = config.currency();
+        this.graceMs = config.graceMs();
+        this.closedRetentionMs = config.closedRetentionMs();
+        this.liveIntervalMs = config.liveIntervalMs();
     }
 
     @Override
@@ -61,7 +73,13 @@ final class StatementProcessor implements Processor<Long, RoyaltyCodecs.Deltas, 
         this.context = context;
         this.store = context.getStateStore(LINES_STORE);
         try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
-            it.forEachRemaining(entry -> lines.put(entry.key, RoyaltyCodecs.LineState.fromBytes(entry.value)));
+            it.forEachRemaining(entry -> {
+                final RoyaltyCodecs.LineState line = RoyaltyCodecs.LineState.fromBytes(entry.value);
+                lines.put(entry.key, line);
+                if (!line.closed || line.hasAdjustment()) {
+                    unpublished.put(entry.key, line);
+                }
+            });
         }
         final CommitHook hook = context.getStateStore(COMMIT_HOOK);
         hook.register(context, this::publishChanged);
@@ -105,29 +123,41 @@ final class StatementProcessor implements Processor<Long, RoyaltyCodecs.Deltas, 
         changed.put(bytes, line);
     }
 
-    /** At commit: LIVE records of open lines that changed, ADJUSTMENT records of closed ones. */
+    /**
+     * At commit: stores what changed, and once per live interval publishes LIVE records of open lines and
+     * ADJUSTMENT records of closed ones.
+     */
     private void publishChanged() {
-        if (changed.isEmpty()) {
+        for (final Map.Entry<Bytes, RoyaltyCodecs.LineState> entry : changed.entrySet()) {
+            store.put(entry.getKey(), entry.getValue().toBytes());
+            unpublished.put(entry.getKey(), entry.getValue());
+        }
+        changed.clear();
+        final long now = context.currentSystemTimeMs();
+        if (unpublished.isEmpty() || (lastPublished != Long.MIN_VALUE && now - lastPublished < liveIntervalMs)) {
             return;
         }
+        lastPublished = now;
         final long timestamp = Math.max(0, context.currentStreamTimeMs());
-        for (final Map.Entry<Bytes, RoyaltyCodecs.LineState> entry : changed.entrySet()) {
+        for (final Map.Entry<Bytes, RoyaltyCodecs.LineState> entry : unpublished.entrySet()) {
             final RoyaltyCodecs.LineKey key = RoyaltyCodecs.LineKey.fromBytes(entry.getKey().get());
             final RoyaltyCodecs.LineState line = entry.getValue();
-            line.version++;
             if (line.closed) {
-                if (line.pendingPlays > 0 || line.pendingUnits != 0) {
-                    emit(key, RoyaltyRecordKind.ADJUSTMENT, line.pendingPlays, line.pendingUnits, line.version,
-                        timestamp);
+                if (!line.hasAdjustment()) {
+                    continue;
                 }
+                line.version++;
+                emit(key, RoyaltyRecordKind.ADJUSTMENT, line.pendingPlays, line.pendingUnits, line.version,
+                    timestamp);
                 line.pendingPlays = 0;
                 line.pendingUnits = 0;
             } else {
+                line.version++;
                 emit(key, RoyaltyRecordKind.LIVE, line.plays, line.units, line.version, timestamp);
             }
             store.put(entry.getKey(), line.toBytes());
         }
-        changed.clear();
+        unpublished.clear();
     }
 
     /** Emits the FINAL record of lines whose period closed, and forgets lines closed long ago. */
@@ -146,8 +176,9 @@ final class StatementProcessor implements Processor<Long, RoyaltyCodecs.Deltas, 
                 store.put(entry.getKey(), line.toBytes());
                 // Its LIVE record would repeat the FINAL one.
                 changed.remove(entry.getKey());
-            } else if (line.closed && closeTime + config.closedRetentionMs() <= streamTime
-                    && !changed.containsKey(entry.getKey())) {
+                unpublished.remove(entry.getKey());
+            } else if (line.closed && closeTime + closedRetentionMs <= streamTime
+                    && !changed.containsKey(entry.getKey()) && !unpublished.containsKey(entry.getKey())) {
                 forget.add(entry.getKey());
                 it.remove();
             }
@@ -156,7 +187,7 @@ final class StatementProcessor implements Processor<Long, RoyaltyCodecs.Deltas, 
     }
 
     private long closeTime(final RoyaltyCodecs.LineKey key) {
-        return key.endMs() + config.graceMs();
+        return key.endMs() + graceMs;
     }
 
     private void emit(final RoyaltyCodecs.LineKey key, final RoyaltyRecordKind kind, final long plays,

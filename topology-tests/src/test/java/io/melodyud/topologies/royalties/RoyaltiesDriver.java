@@ -64,6 +64,8 @@ final class RoyaltiesDriver implements AutoCloseable {
         settings.put(RegistryConfig.URL, "mock://in-memory");
         settings.put(RoyaltiesConfig.STATE_DIR, stateDir.toString());
         settings.put(RoyaltiesConfig.HTTP_PORT, 0);
+        // Every commit publishes, so that each step of a test can be seen; RoyaltiesTopologyTest checks the interval.
+        settings.put(RoyaltiesConfig.LIVE_INTERVAL_MS, 0L);
         settings.putAll(overrides);
         this.config = new RoyaltiesConfig(settings);
         final Properties props = config.streamsProperties(Topics.DLQ_ROYALTIES.name());

@@ -262,6 +262,26 @@ class RoyaltiesTopologyTest {
         assertFalse(RoyaltiesDriver.values(driver.monthly).isEmpty());
     }
 
+    @Test
+    void liveStatementsArePublishedOncePerLiveInterval(@TempDir final Path otherState) {
+        try (RoyaltiesDriver paced = new RoyaltiesDriver(Map.of(RoyaltiesConfig.LIVE_INTERVAL_MS, 10_000L),
+                otherState)) {
+            paced.user(ALICE, "CO", Tier.FREE, LONG_AGO);
+            paced.track(TRACK, LABEL);
+            paced.rate(1, "CO", Tier.FREE, "0.00031500", LONG_AGO);
+            paced.send(paced.play(ALICE, TRACK, t(1)));
+            assertEquals(1, RoyaltiesDriver.values(paced.daily).size(), "the first change is published at once");
+            paced.send(paced.play(ALICE, TRACK, t(2)), paced.play(ALICE, TRACK, t(3)));
+            assertTrue(paced.daily.isEmpty(), "then not before the interval has passed");
+            paced.driver.advanceWallClockTime(Duration.ofSeconds(10));
+            paced.tick();
+            final List<RoyaltyAggregate> published = RoyaltiesDriver.values(paced.daily);
+            assertEquals(1, published.size(), "one record with the latest totals");
+            assertEquals(3, published.get(0).getValidPlays());
+            assertEquals(new BigDecimal("0.00094500"), published.get(0).getAmount());
+        }
+    }
+
     private List<KeyValue<Bytes, byte[]>> pendingStore() {
         final KeyValueStore<Bytes, byte[]> store = driver.driver.getKeyValueStore(PlayPricingProcessor.PENDING_STORE);
         final List<KeyValue<Bytes, byte[]>> all = new java.util.ArrayList<>();
