@@ -33,6 +33,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  *   db init [--shards N]                      create the operational schema (Citus-named shards on workers)
  *   db seed [--seed S] [--users N] [--rights-holders N] [--tracks N] [--campaigns N] [--reset true]
  *                                             load the seed into an empty database (or reload it, with --reset)
+ *   pipeline watch [--duration SECONDS] [--shards N] [--dashboard URL]
+ *                                             progress of the running pipeline, operational changes written into
+ *                                             the workers, then a summary read back from the sinks
  * </pre>
  * Every command takes {@code --stack FILE} (the endpoints written by {@code ops/melody up}) and optionally
  * {@code --config FILE}: settings prefixed {@code kafka.} (SASL, TLS...) pass through to the Kafka admin client,
@@ -57,7 +60,7 @@ public final class OpsCli {
 
     static int run(final String[] args) throws Exception {
         if (args.length < 2) {
-            throw new IllegalArgumentException("usage: OpsCli <topics apply|schemas register|db init|db seed> "
+            throw new IllegalArgumentException("usage: OpsCli <topics apply|schemas register|db init|db seed|pipeline watch> "
                 + "--stack FILE [--config FILE] [options]");
         }
         final String command = args[0] + " " + args[1];
@@ -70,6 +73,7 @@ public final class OpsCli {
             case "schemas register" -> schemasRegister(stack, settings);
             case "db init" -> dbInit(stack, options);
             case "db seed" -> dbSeed(stack, options);
+            case "pipeline watch" -> pipelineWatch(stack, settings, options);
             default -> throw new IllegalArgumentException("Unknown command: " + command);
         };
     }
@@ -164,6 +168,15 @@ public final class OpsCli {
             }
         }
         return 0;
+    }
+
+    private static int pipelineWatch(final LocalStack stack, final Map<String, String> settings,
+                                     final Map<String, String> options) throws Exception {
+        final Map<String, Object> adminConfig = ConfigLoader.withPrefix(settings, "kafka.");
+        adminConfig.putIfAbsent(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
+        return io.melodyud.ops.pipeline.PipelineCommand.watch(stack, adminConfig,
+            intOption(options, "shards", CitusLayout.DEFAULT_SHARD_COUNT), intOption(options, "duration", 120),
+            options.getOrDefault("dashboard", "http://127.0.0.1:17070/"), System.out);
     }
 
     private static CitusLayout layout(final LocalStack stack, final Map<String, String> options) {
