@@ -206,9 +206,9 @@ apps_start_all() {
 # Kept for `down` of stacks started by an older ops/melody.
 play_analytics_stop() { app_stop play-analytics; }
 
-# The load generator of the main job: `rate` events a second for `seconds`, with event time running 30 times faster
-# than the wall clock from 70 minutes ago, so that hours close (after their grace) within a two-minute run and the
-# summary has a final hourly chart. It stops by itself; its report is <apps>/loadgen/loadgen.log.
+# The load generator of the main job: `rate` events a second for `seconds`, event time running from
+# `seconds` x 45 ago up to now (90 minutes for the default two-minute run, 45 times faster than the wall clock): a
+# span that always holds an hour's end plus its 5-minute grace, so the summary has a final hourly chart. It stops by itself; its report is <apps>/loadgen/loadgen.log.
 loadgen_start() {
   local seconds=$1 rate=$2 dir jar
   dir="$(APPS_DIR)/loadgen"
@@ -217,8 +217,8 @@ loadgen_start() {
   spawn loadgen "$dir" "$dir/loadgen.log" \
     java -Xmx1g -Dmelody.component=loadgen -cp "$jar:$REPO_DIR/ops/target/lib/*" io.melodyud.ops.OpsCli loadgen \
     --stack "$STACK_PROPERTIES" --config "$REPO_DIR/ops/config/loadgen.local.properties" \
-    --loadgen.rate "$rate" --loadgen.duration.ms "$((seconds * 1000))" --loadgen.time.speedup 30 \
-    --loadgen.event.time.start "-PT70M" \
+    --loadgen.rate "$rate" --loadgen.duration.ms "$((seconds * 1000))" --loadgen.time.speedup 45 \
+    --loadgen.event.time.start "$(date -u -d "-$((seconds * 45)) seconds" +%FT%TZ)" \
     --loadgen.reference.seed "$MELODY_SEED" --loadgen.reference.users "$MELODY_SEED_USERS" \
     --loadgen.reference.rights.holders "$MELODY_SEED_RIGHTS_HOLDERS" --loadgen.reference.tracks "$MELODY_SEED_TRACKS" \
     --loadgen.reference.campaigns "$MELODY_SEED_CAMPAIGNS"
