@@ -116,6 +116,10 @@ state.dir=$dir/state
 http.port=$(app_http_port "$name")
 http.advertised.host=127.0.0.1
 PROPS
+        [[ "$name" != play-analytics ]] || cat <<PROPS
+dashboard.royalties.url=http://127.0.0.1:$MELODY_ROYALTIES_HTTP_PORT
+dashboard.ad-reports.url=http://127.0.0.1:$MELODY_AD_REPORTS_HTTP_PORT
+PROPS
         ;;
     esac
   } >"$settings"

@@ -164,9 +164,63 @@ public final class QueryServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Serves a fixed document at exactly {@code path} (GET only), for the dashboard's page. Other paths under it
+     * answer 404, so that it does not shadow the JSON routes.
+     */
+    public void page(final String path, final String contentType, final byte[] body) {
+        server.createContext(path, exchange -> {
+            try (exchange) {
+                final boolean exact = exchange.getRequestURI().getPath().equals(path);
+                if (!"GET".equals(exchange.getRequestMethod()) || !exact) {
+                    send(exchange, new Answer(exact ? 405 : 404, Map.of("error", exact ? "only GET is served"
+                        : "no such route: " + exchange.getRequestURI().getPath())));
+                    return;
+                }
+                exchange.getResponseHeaders().set("Content-Type", contentType);
+                exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+                exchange.sendResponseHeaders(200, body.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            }
+        });
+    }
+
+    /** Answers a request with a JSON body computed on the spot, without key location (e.g. a proxy). */
+    public void json(final String prefix, final java.util.function.Function<URI, Answer> answer) {
+        server.createContext(prefix, exchange -> {
+            try (exchange) {
+                send(exchange, answer.apply(exchange.getRequestURI()));
+            } catch (final RuntimeException e) {
+                LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
+                send(exchange, new Answer(500, Map.of("error", String.valueOf(e.getMessage()))));
+            }
+        });
+    }
+
+    /** GETs a JSON document from another service, as an answer (502 when it does not answer). */
+    public Answer fetch(final URI target) {
+        try {
+            final HttpResponse<String> response = client.send(HttpRequest.newBuilder(target)
+                .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(response.statusCode(), JSON.readTree(response.body()));
+        } catch (final IOException e) {
+            return new Answer(502, Map.of("error", target.getHost() + ":" + target.getPort() + " did not answer: " + e));
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Answer(503, Map.of("error", "interrupted"));
+        }
+    }
+
     public void start() {
         server.start();
         LOG.info("HTTP API listening on port {}", server.getAddress().getPort());
+    }
+
+    /** This instance, as other instances reach it. */
+    public HostInfo self() {
+        return self;
     }
 
     public int port() {

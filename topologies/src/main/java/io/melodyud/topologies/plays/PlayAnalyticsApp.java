@@ -5,6 +5,7 @@ import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
 import io.melodyud.topologies.common.ErrorCounters;
+import io.melodyud.topologies.http.Dashboard;
 import io.melodyud.topologies.http.QueryServer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -48,6 +49,7 @@ public final class PlayAnalyticsApp implements AutoCloseable {
             server = new QueryServer(streams, new HostInfo(config.httpAdvertisedHost(), config.httpPort()),
                 config.httpPort());
             PlayAnalyticsQueries.register(server, streams, config, counters, Clock.systemUTC());
+            Dashboard.register(server, config.dashboardRoyaltiesUrl(), config.dashboardAdReportsUrl());
         } else {
             server = null;
         }

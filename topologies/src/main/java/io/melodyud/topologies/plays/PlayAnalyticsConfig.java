@@ -22,6 +22,8 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
     public static final String CLOSED_RETENTION_MS = "charts.closed.retention.ms";
     public static final String WINDOWS = "charts.windows";
     public static final String LIVE_MINUTE_COUNTS = "charts.counts.minute.live";
+    public static final String DASHBOARD_ROYALTIES_URL = "dashboard.royalties.url";
+    public static final String DASHBOARD_AD_REPORTS_URL = "dashboard.ad-reports.url";
 
     public static final ConfigDef DEFINITION = PlayRules.define(baseDefinition("melody-play-analytics"))
         .define(TOP_N, Type.INT, 100, ConfigDef.Range.between(1, 10_000), Importance.HIGH,
@@ -39,6 +41,11 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
                 + "they are published once, when the window closes (then only as corrections), like hour and day "
                 + "counts: live, every changed (country, track) costs a record per commit, about one record for "
                 + "every two plays at 100,000 plays per second. Live rankings are on the chart topics either way.")
+        .define(DASHBOARD_ROYALTIES_URL, Type.STRING, "", Importance.LOW,
+            "Base URL of the royalties application's HTTP API (any instance), for the dashboard's royalties panel "
+                + "(served by this API at /). Empty: the panel says it is not configured.")
+        .define(DASHBOARD_AD_REPORTS_URL, Type.STRING, "", Importance.LOW,
+            "Base URL of the ad-report application's HTTP API (any instance), for the dashboard's pacing panel.")
         .define(WINDOWS, Type.LIST, "minute,hour,day", ConfigDef.ValidList.in(true, "minute", "hour", "day"),
             Importance.MEDIUM, "Window sizes to compute counts and charts for; empty computes the play counters "
                 + "(totals) alone. Daily plays per track need the day window.");
@@ -90,6 +97,14 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
     public java.util.List<ChartWindowSize> windows() {
         return getList(WINDOWS).stream().map(w -> ChartWindowSize.valueOf(w.toUpperCase(java.util.Locale.ROOT)))
             .distinct().sorted().toList();
+    }
+
+    public String dashboardRoyaltiesUrl() {
+        return getString(DASHBOARD_ROYALTIES_URL);
+    }
+
+    public String dashboardAdReportsUrl() {
+        return getString(DASHBOARD_AD_REPORTS_URL);
     }
 
     public long grace(final ChartWindowSize size) {

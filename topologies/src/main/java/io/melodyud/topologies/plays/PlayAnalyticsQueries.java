@@ -26,8 +26,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 /**
  * The play-analytics routes of the HTTP API:
  * <ul>
- *   <li>{@code GET /charts/{minute|hour|day}/{country|GLOBAL}[?at=<instant>]}: the chart of the window holding
- *       {@code at} (ISO-8601 or epoch milliseconds; default now), live or final.</li>
+ *   <li>{@code GET /charts/{minute|hour|day}/{country|GLOBAL}[?at=<instant>|latest]}: the chart of the window
+ *       holding {@code at} (ISO-8601 or epoch milliseconds; default now), live or final; {@code latest}: the most
+ *       recent window of that size this instance has charts for (event time may lag the wall clock).</li>
  *   <li>{@code GET /tracks/{trackId}[?day=YYYY-MM-DD]}: total valid plays of a track, and on a UTC day.</li>
  *   <li>{@code GET /errors}: counts of dead letters, late plays, duplicates and short plays on this instance.</li>
  * </ul>
@@ -40,13 +41,47 @@ public final class PlayAnalyticsQueries {
 
     public static void register(final QueryServer server, final KafkaStreams streams, final PlayAnalyticsConfig config,
                                 final ErrorCounters counters, final Clock clock) {
-        server.route("/charts", (segments, query) -> chart(streams, config, chartKey(segments, query, clock)),
+        server.route("/charts", (segments, query) -> chart(streams, config,
+                chartKey(segments, resolveLatest(streams, segments, query), clock)),
             (segments, query) -> streams.queryMetadataForKey(ChartMergeProcessor.MERGED_STORE,
-                chartKey(segments, query, clock).toBytes(), Serdes.Bytes().serializer()));
+                chartKey(segments, resolveLatest(streams, segments, query), clock).toBytes(),
+                Serdes.Bytes().serializer()));
         server.route("/tracks", (segments, query) -> track(streams, trackId(segments), query),
             (segments, query) -> streams.queryMetadataForKey(TrackCountingProcessor.TOTALS_STORE,
                 trackId(segments), Serdes.Long().serializer()));
         server.route("/errors", (segments, query) -> Answer.ok(counters.snapshot()), null);
+    }
+
+    /** Replaces {@code at=latest} by the start of the most recent window of the size held here. */
+    static Map<String, String> resolveLatest(final KafkaStreams streams, final String[] segments,
+                                             final Map<String, String> query) {
+        if (!"latest".equals(query.get("at")) || segments.length != 3) {
+            return query;
+        }
+        final ChartWindowSize size;
+        try {
+            size = ChartWindowSize.valueOf(segments[1].toUpperCase(Locale.ROOT));
+        } catch (final IllegalArgumentException e) {
+            return query;
+        }
+        final ReadOnlyKeyValueStore<Bytes, InternalCodecs.MergeState> store = streams.store(
+            StoreQueryParameters.fromNameAndType(ChartMergeProcessor.MERGED_STORE, QueryableStoreTypes.keyValueStore()));
+        long latest = -1;
+        try (var it = store.all()) {
+            while (it.hasNext()) {
+                final InternalCodecs.ChartKey key = InternalCodecs.ChartKey.fromBytes(it.next().key.get());
+                if (key.size() == size) {
+                    latest = Math.max(latest, key.windowStart());
+                }
+            }
+        }
+        final Map<String, String> resolved = new LinkedHashMap<>(query);
+        if (latest >= 0) {
+            resolved.put("at", Long.toString(latest));
+        } else {
+            resolved.remove("at");
+        }
+        return resolved;
     }
 
     static InternalCodecs.ChartKey chartKey(final String[] segments, final Map<String, String> query,
