@@ -57,6 +57,11 @@ ensure_packages() {
     apt_install "${missing[@]}" || die "cannot install ClickHouse (${missing[*]}); see $STACK_DIR/apt.log"
   fi
   command -v clickhouse-server >/dev/null || die "clickhouse-server is not on the PATH after installing it"
+
+  # The dashboard's test drives a real headless browser.
+  if ! command -v chromium >/dev/null; then
+    apt_install chromium || warn "cannot install chromium: the dashboard's browser test will be skipped"
+  fi
 }
 
 mvn_quiet() {
