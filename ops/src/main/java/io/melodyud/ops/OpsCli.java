@@ -36,6 +36,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  *   pipeline watch [--duration SECONDS] [--shards N] [--dashboard URL]
  *                                             progress of the running pipeline, operational changes written into
  *                                             the workers, then a summary read back from the sinks
+ *   pipeline latency [--probes N] [--interval-ms MS] [--timeout-ms MS]
+ *                                             end-to-end latency, play produced to row visible in ClickHouse
  * </pre>
  * Every command takes {@code --stack FILE} (the endpoints written by {@code ops/melody up}) and optionally
  * {@code --config FILE}: settings prefixed {@code kafka.} (SASL, TLS...) pass through to the Kafka admin client,
@@ -74,6 +76,7 @@ public final class OpsCli {
             case "db init" -> dbInit(stack, options);
             case "db seed" -> dbSeed(stack, options);
             case "pipeline watch" -> pipelineWatch(stack, settings, options);
+            case "pipeline latency" -> pipelineLatency(stack, settings, options);
             default -> throw new IllegalArgumentException("Unknown command: " + command);
         };
     }
@@ -177,6 +180,27 @@ public final class OpsCli {
         return io.melodyud.ops.pipeline.PipelineCommand.watch(stack, adminConfig,
             intOption(options, "shards", CitusLayout.DEFAULT_SHARD_COUNT), intOption(options, "duration", 120),
             options.getOrDefault("dashboard", "http://127.0.0.1:17070/"), System.out);
+    }
+
+    private static int pipelineLatency(final LocalStack stack, final Map<String, String> settings,
+                                       final Map<String, String> options) throws Exception {
+        final Map<String, Object> producerConfig = ConfigLoader.withPrefix(settings, "kafka.");
+        producerConfig.putIfAbsent("bootstrap.servers", stack.kafkaBootstrapServers());
+        producerConfig.put("acks", "all");
+        producerConfig.put("linger.ms", 0);
+        final Map<String, Object> registry = new HashMap<>(settings);
+        registry.putIfAbsent(RegistryConfig.URL, stack.registryUrl());
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer =
+                 new org.apache.kafka.clients.producer.KafkaProducer<>(producerConfig,
+                     new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                     new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            new io.melodyud.ops.pipeline.LatencyProbe(producer, new io.melodyud.contracts.serde.TopicSerdes(
+                new SchemaRegistryClient(new RegistryConfig(registry))), stack.clickhouseHttpUrl(),
+                options.getOrDefault("database", "melody"))
+                .run(intOption(options, "probes", 200), intOption(options, "interval-ms", 100),
+                    intOption(options, "timeout-ms", 30_000), System.out);
+        }
+        return 0;
     }
 
     private static CitusLayout layout(final LocalStack stack, final Map<String, String> options) {
