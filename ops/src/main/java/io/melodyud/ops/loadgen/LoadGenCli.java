@@ -62,8 +62,7 @@ public final class LoadGenCli {
 
     public static int run(final String[] args) throws IOException, InterruptedException {
         final LoadGenConfig config = new LoadGenConfig(settings(args, System.getenv()));
-        final ReferenceData reference = new ReferenceData(config.referenceSizes(),
-            config.getDouble(LoadGenConfig.TRACK_ZIPF_EXPONENT), config.getDouble(LoadGenConfig.USER_ACTIVITY_EXPONENT));
+        final ReferenceData reference = config.referenceData();
         final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(config.registryConfig()));
         final AtomicBoolean stop = new AtomicBoolean();
         final CountDownLatch finished = new CountDownLatch(1);

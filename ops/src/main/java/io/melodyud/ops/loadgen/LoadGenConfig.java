@@ -266,6 +266,11 @@ public final class LoadGenConfig extends AbstractConfig {
             getInt(REFERENCE_RIGHTS_HOLDERS), getInt(REFERENCE_TRACKS), getInt(REFERENCE_CAMPAIGNS));
     }
 
+    /** The reference data of the seed, with the popularity and activity laws. */
+    public ReferenceData referenceData() {
+        return new ReferenceData(referenceSizes(), getDouble(TRACK_ZIPF_EXPONENT), getDouble(USER_ACTIVITY_EXPONENT));
+    }
+
     public double rate() {
         return getDouble(RATE);
     }

@@ -1,6 +1,7 @@
 package io.melodyud.ops.loadgen;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.util.LinkedHashMap;
@@ -74,7 +75,32 @@ public record LoadReport(StreamSpec stream, ReferenceData.Sizes reference, Map<S
             clicksBeforeImpression += other.clicksBeforeImpression;
         }
 
-        public long sent() {
+        /**
+     * The stream a report describes, rebuilt from its JSON alone: {@code streamOf(report).event(i)} for {@code i} in
+     * {@code [0, nextIndex)} is exactly what the run sent.
+     */
+    public static EventStream streamOf(final JsonNode report) {
+        final JsonNode s = report.get("stream");
+        final double[] rhythm = new double[s.get("rhythm").size()];
+        for (int h = 0; h < rhythm.length; h++) {
+            rhythm[h] = s.get("rhythm").get(h).asDouble();
+        }
+        final StreamSpec spec = new StreamSpec(s.get("seed").asLong(), s.get("startMs").asLong(),
+            s.get("density").asDouble(), rhythm, s.get("trackZipfExponent").asDouble(),
+            s.get("userActivityExponent").asDouble(), s.get("shortPlayFraction").asDouble(),
+            s.get("invalidFraction").asDouble(), s.get("impressionFraction").asDouble(),
+            s.get("clickRate").asDouble(), s.get("clickMaxDelayMs").asLong(),
+            s.get("clickBeforeImpressionFraction").asDouble(), s.get("duplicateFraction").asDouble(),
+            s.get("duplicateMaxDistance").asInt(), s.get("lateFraction").asDouble(), s.get("lateMaxMs").asLong(),
+            s.get("beyondGraceFraction").asDouble(), s.get("graceMs").asLong());
+        final JsonNode r = report.get("reference");
+        final ReferenceData reference = new ReferenceData(new ReferenceData.Sizes(r.get("seed").asLong(),
+            r.get("users").asInt(), r.get("rightsHolders").asInt(), r.get("tracks").asInt(),
+            r.get("campaigns").asInt()), spec.trackZipfExponent(), spec.userActivityExponent());
+        return new EventStream(spec, reference);
+    }
+
+    public long sent() {
             return sent;
         }
 
@@ -128,6 +154,31 @@ public record LoadReport(StreamSpec stream, ReferenceData.Sizes reference, Map<S
             }
             return map;
         }
+    }
+
+    /**
+     * The stream a report describes, rebuilt from its JSON alone: {@code streamOf(report).event(i)} for {@code i} in
+     * {@code [0, nextIndex)} is exactly what the run sent.
+     */
+    public static EventStream streamOf(final JsonNode report) {
+        final JsonNode s = report.get("stream");
+        final double[] rhythm = new double[s.get("rhythm").size()];
+        for (int h = 0; h < rhythm.length; h++) {
+            rhythm[h] = s.get("rhythm").get(h).asDouble();
+        }
+        final StreamSpec spec = new StreamSpec(s.get("seed").asLong(), s.get("startMs").asLong(),
+            s.get("density").asDouble(), rhythm, s.get("trackZipfExponent").asDouble(),
+            s.get("userActivityExponent").asDouble(), s.get("shortPlayFraction").asDouble(),
+            s.get("invalidFraction").asDouble(), s.get("impressionFraction").asDouble(),
+            s.get("clickRate").asDouble(), s.get("clickMaxDelayMs").asLong(),
+            s.get("clickBeforeImpressionFraction").asDouble(), s.get("duplicateFraction").asDouble(),
+            s.get("duplicateMaxDistance").asInt(), s.get("lateFraction").asDouble(), s.get("lateMaxMs").asLong(),
+            s.get("beyondGraceFraction").asDouble(), s.get("graceMs").asLong());
+        final JsonNode r = report.get("reference");
+        final ReferenceData reference = new ReferenceData(new ReferenceData.Sizes(r.get("seed").asLong(),
+            r.get("users").asInt(), r.get("rightsHolders").asInt(), r.get("tracks").asInt(),
+            r.get("campaigns").asInt()), spec.trackZipfExponent(), spec.userActivityExponent());
+        return new EventStream(spec, reference);
     }
 
     public long sent() {
