@@ -28,7 +28,7 @@ final class MetricContract {
         "melody_sink_newest_row_age_seconds", Set.of("app", "table"),
         "melody_sink_rows_written_total", Set.of("app", "table"));
 
-    /** Labels the scrape adds to every series (ops/k8s/prometheus.yml): the target's, and app from the pod. */
+    /** Labels the scrape adds to every series (ops/prometheus/prometheus.yml): the target's, and app from the pod. */
     static final Set<String> TARGET_LABELS = Set.of("instance", "job", "namespace", "pod", "app");
 
     /** Metric groups of Kafka Streams and the Kafka clients, as the generic exporter prefixes them. */
