@@ -66,15 +66,4 @@ public final class DailyRhythm {
         final double inHour = (rest - cumulative[hour]) / perHour[hour];
         return day * DAY_MS + (hour + inHour) * HOUR_S * 1000;
     }
-
-    /** Events per second of event time at the index's hour (for sizing delays in events). */
-    public double densityAt(final long index) {
-        final double v = before + index;
-        final double rest = v - Math.floor(v / cumulative[24]) * cumulative[24];
-        int hour = 0;
-        while (hour < 23 && cumulative[hour + 1] <= rest) {
-            hour++;
-        }
-        return perHour[hour] / HOUR_S;
-    }
 }

@@ -77,27 +77,30 @@ public final class LoadGenCli {
         }, "loadgen-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         final LoadReport report;
-        final LoadGenerator generator;
-        try (Producer<byte[], byte[]> producer = new KafkaProducer<>(config.producerConfig())) {
-            generator = new LoadGenerator(config, reference, Instant.now(), serdes, producer);
-            LOG.info("Load generator: seed {}, {} events/s {}, event time from {} ({}x), {}", generator.spec().seed(),
-                config.rate(), config.paced() ? "paced" : "unpaced (as fast as possible)",
-                Instant.ofEpochMilli(generator.spec().startMs()), config.speedup(), limits(config));
-            report = generator.run(stop);
+        try {
+            final LoadGenerator generator;
+            try (Producer<byte[], byte[]> producer = new KafkaProducer<>(config.producerConfig())) {
+                generator = new LoadGenerator(config, reference, Instant.now(), serdes, producer);
+                LOG.info("Load generator: seed {}, {} events/s {}, event time from {} ({}x), {}",
+                    generator.spec().seed(), config.rate(), config.paced() ? "paced" : "unpaced (as fast as possible)",
+                    Instant.ofEpochMilli(generator.spec().startMs()), config.speedup(), limits(config));
+                report = generator.run(stop);
+            }
+            final String json = report.toJson(generator.topicNames());
+            if (config.reportFile() != null) {
+                final Path file = Path.of(config.reportFile());
+                if (file.getParent() != null) {
+                    Files.createDirectories(file.getParent());
+                }
+                Files.writeString(file, json + "\n", StandardCharsets.UTF_8);
+            }
+            LOG.info("Sent {} events in {} ms ({} events/s), {} acknowledged, {} failed", report.sent(),
+                report.elapsedMs(), Math.round(report.eventsPerSecond()), report.delivered(), report.failed());
+            System.out.println(json);
         } finally {
+            // Only now may a SIGTERM-initiated exit proceed: the report is out.
             finished.countDown();
         }
-        final String json = report.toJson(generator.topicNames());
-        if (config.reportFile() != null) {
-            final Path file = Path.of(config.reportFile());
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-            Files.writeString(file, json + "\n", StandardCharsets.UTF_8);
-        }
-        LOG.info("Sent {} events in {} ms ({} events/s), {} acknowledged, {} failed", report.sent(),
-            report.elapsedMs(), Math.round(report.eventsPerSecond()), report.delivered(), report.failed());
-        System.out.println(json);
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (final IllegalStateException e) {

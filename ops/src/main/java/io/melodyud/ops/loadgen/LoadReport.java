@@ -225,8 +225,13 @@ public record LoadReport(StreamSpec stream, ReferenceData.Sizes reference, Map<S
         spec.put("beyondGraceFraction", stream.beyondGraceFraction());
         spec.put("graceMs", stream.graceMs());
         root.put("stream", spec);
-        root.put("reference", Map.of("seed", reference.seed(), "users", reference.users(), "rightsHolders",
-            reference.rightsHolders(), "tracks", reference.tracks(), "campaigns", reference.campaigns()));
+        final Map<String, Object> sizes = new LinkedHashMap<>();
+        sizes.put("seed", reference.seed());
+        sizes.put("users", reference.users());
+        sizes.put("rightsHolders", reference.rightsHolders());
+        sizes.put("tracks", reference.tracks());
+        sizes.put("campaigns", reference.campaigns());
+        root.put("reference", sizes);
         try {
             return JSON.writeValueAsString(root);
         } catch (final JsonProcessingException e) {

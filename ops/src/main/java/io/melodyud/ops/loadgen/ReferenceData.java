@@ -118,16 +118,6 @@ public final class ReferenceData {
         return tracksByPopularity[search(trackPopularityCdf, u)];
     }
 
-    /** The popularity rank (1 = the biggest hit) of a track. */
-    public int popularityRank(final long trackId) {
-        for (int i = 0; i < tracksByPopularity.length; i++) {
-            if (tracksByPopularity[i] == trackId) {
-                return i + 1;
-            }
-        }
-        throw new IllegalArgumentException("no track " + trackId);
-    }
-
     public int trackDurationMs(final long trackId) {
         return trackDurationMs[(int) trackId - 1];
     }
