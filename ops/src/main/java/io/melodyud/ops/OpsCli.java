@@ -11,11 +11,13 @@ import io.melodyud.ops.citus.OperationalSchema;
 import io.melodyud.ops.citus.SeedData;
 import io.melodyud.ops.citus.SeedLoader;
 import io.melodyud.ops.kafka.TopicCatalogueApplier;
+import io.melodyud.ops.loadgen.LoadGenCli;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Operations on a stack, called by {@code ops/melody}:
@@ -38,6 +41,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  *                                             the workers, then a summary read back from the sinks
  *   pipeline latency [--probes N] [--interval-ms MS] [--timeout-ms MS]
  *                                             end-to-end latency, play produced to row visible in ClickHouse
+ *   loadgen [--stack FILE] [--config FILE] [--SETTING VALUE]...
+ *                                             produce realistic plays, ad impressions and clicks (see LoadGenCli)
  * </pre>
  * Every command takes {@code --stack FILE} (the endpoints written by {@code ops/melody up}) and optionally
  * {@code --config FILE}: settings prefixed {@code kafka.} (SASL, TLS...) pass through to the Kafka admin client,
@@ -52,7 +57,8 @@ public final class OpsCli {
         final int status;
         try {
             status = run(args);
-        } catch (final IllegalArgumentException | IllegalStateException | SQLException e) {
+        } catch (final IllegalArgumentException | IllegalStateException | SQLException
+                       | ConfigException e) {
             System.err.println("melody-ops: " + e.getMessage());
             System.exit(2);
             return;
@@ -61,8 +67,11 @@ public final class OpsCli {
     }
 
     static int run(final String[] args) throws Exception {
+        if (args.length >= 1 && "loadgen".equals(args[0])) {
+            return LoadGenCli.run(Arrays.copyOfRange(args, 1, args.length));
+        }
         if (args.length < 2) {
-            throw new IllegalArgumentException("usage: OpsCli <topics apply|schemas register|db init|db seed|pipeline watch> "
+            throw new IllegalArgumentException("usage: OpsCli <topics apply|schemas register|db init|db seed|pipeline watch|pipeline latency|loadgen> "
                 + "--stack FILE [--config FILE] [options]");
         }
         final String command = args[0] + " " + args[1];
