@@ -1,6 +1,7 @@
 package io.melodyud.topologies.plays;
 
 import io.melodyud.contracts.config.ConfigLoader;
+import io.melodyud.contracts.metrics.MelodyMetrics;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
@@ -48,6 +49,7 @@ public final class PlayAnalyticsApp implements AutoCloseable {
             server = new QueryServer(streams, new HostInfo(config.httpAdvertisedHost(), config.httpPort()),
                 config.httpPort());
             PlayAnalyticsQueries.register(server, streams, config, counters, Clock.systemUTC());
+            server.enableMetrics(MelodyMetrics.PLAY_ANALYTICS, streams, counters);
         } else {
             server = null;
         }
