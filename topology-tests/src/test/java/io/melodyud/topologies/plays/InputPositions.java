@@ -14,12 +14,12 @@ import org.apache.kafka.common.TopicPartition;
  * plays there). A test application starts from the end of its input, committed for its group before it starts,
  * so that it reads only what the test sends.
  */
-final class InputPositions {
+public final class InputPositions {
 
     private InputPositions() {
     }
 
-    static void startAtEnd(final String bootstrapServers, final String applicationId, final String topic)
+    public static void startAtEnd(final String bootstrapServers, final String applicationId, final String topic)
             throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             final Map<TopicPartition, OffsetSpec> request = new HashMap<>();

@@ -38,9 +38,16 @@ public final class PrometheusScrape {
     }
 
     private final Map<String, Family> families;
+    private final String text;
 
-    private PrometheusScrape(final Map<String, Family> families) {
+    private PrometheusScrape(final Map<String, Family> families, final String text) {
         this.families = families;
+        this.text = text;
+    }
+
+    /** The scrape as received. */
+    public String text() {
+        return text;
     }
 
     /** Fetches {@code url}, checks the status and content type, and parses the body. */
@@ -118,7 +125,7 @@ public final class PrometheusScrape {
             families.put(name, new Family(name, types.getOrDefault(name, "untyped"), helps.get(name),
                 Collections.unmodifiableList(samples.getOrDefault(name, List.of()))));
         }
-        return new PrometheusScrape(families);
+        return new PrometheusScrape(families, text);
     }
 
     /** The family a line belongs to becomes the current one; a family met again after another one is an error. */
