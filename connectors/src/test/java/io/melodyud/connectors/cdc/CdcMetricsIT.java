@@ -118,8 +118,9 @@ class CdcMetricsIT {
                 if (lint != null) {
                     assertEquals(List.of(), lint.stream().filter(line -> line.startsWith("melody_")).toList());
                 }
-                System.err.printf("CdcMetricsIT: highest lag seen while inserting %.3f s; scrape %d bytes%n", maxLag,
-                    idle.text().length());
+                System.err.printf("CdcMetricsIT: highest lag seen while inserting %.3f s; scrape %d bytes, %d "
+                    + "series%n", maxLag, idle.text().length(),
+                    idle.families().values().stream().mapToInt(f -> f.samples().size()).sum());
             }
             assertThrows(IOException.class, () -> PrometheusScrape.fetch(url), "the endpoint closes with CDC");
         }

@@ -210,12 +210,14 @@ class PlayAnalyticsMetricsIT {
         double processed = 0;
         boolean sawRebalance = false;
         long slowest = 0;
+        long spent = 0;
         int scrapes = 0;
         final long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < until) {
             final long began = System.nanoTime();
             final PrometheusScrape scrape = PrometheusScrape.fetch(urlA);
             slowest = Math.max(slowest, System.nanoTime() - began);
+            spent += System.nanoTime() - began;
             scrapes++;
             final double now = value(scrape, MelodyMetrics.RECORDS_PROCESSED, "app", APP);
             assertTrue(now >= processed, "records processed went from " + processed + " to " + now);
@@ -228,8 +230,9 @@ class PlayAnalyticsMetricsIT {
             s -> value(s, MelodyMetrics.STREAMS_STATE, "app", APP, "state", "RUNNING") == 1.0);
         assertTrue(sawRebalance, "instance a was scraped during its rebalance");
         assertEquals(1.0, b.value(MelodyMetrics.UP, "app", APP));
-        System.err.printf("PlayAnalyticsMetricsIT: %d scrapes during the rebalance, slowest %d ms; a scrape of "
-            + "b: %d bytes, %d families, %d series%n", scrapes, slowest / 1_000_000, b.text().length(),
+        System.err.printf("PlayAnalyticsMetricsIT: %d scrapes during the rebalance, mean %.1f ms, slowest %d ms; a "
+            + "scrape of b: %d bytes, %d families, %d series%n", scrapes, spent / 1e6 / scrapes, slowest / 1_000_000,
+            b.text().length(),
             b.families().size(), b.families().values().stream().mapToInt(f -> f.samples().size()).sum());
         assertTrue(running.get(0).streams().state() == KafkaStreams.State.RUNNING
             || running.get(0).streams().state() == KafkaStreams.State.REBALANCING);
