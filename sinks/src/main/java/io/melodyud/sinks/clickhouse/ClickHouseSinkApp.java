@@ -17,7 +17,8 @@ public final class ClickHouseSinkApp {
 
     /** Builds the sink (not started). */
     public static SinkApp create(final ClickHouseSinkConfig config) {
-        return SinkApp.create(MelodyMetrics.CLICKHOUSE_SINK, config, counters -> new ClickHouseWriter(config, counters));
+        return SinkApp.create(MelodyMetrics.CLICKHOUSE_SINK, config,
+            counters -> new ClickHouseWriter(config, counters));
     }
 
     public static void main(final String[] args) throws Exception {

@@ -75,7 +75,8 @@ class KafkaClientMetricsTest {
         // String metrics (versions, commit ids) are not exported: their values are not numbers.
         assertTrue(scrape.families().keySet().stream().noneMatch(n -> n.endsWith("_commit_id")),
             scrape.families().keySet().toString());
-        assertTrue(scrape.families().keySet().stream().allMatch(n -> n.startsWith("kafka_") || n.startsWith("melody_")));
+        assertTrue(scrape.families().keySet().stream()
+            .allMatch(n -> n.startsWith("kafka_") || n.startsWith("melody_")));
 
         final List<String> lint = PrometheusScrape.promtoolLint(rendered);
         if (lint != null) {
