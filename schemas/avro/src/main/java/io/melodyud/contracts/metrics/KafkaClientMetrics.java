@@ -99,21 +99,30 @@ public final class KafkaClientMetrics {
                                                        final Predicate<String> clientIds) {
         final Map<String, Long> byTopic = new TreeMap<>();
         perTopic(metrics, "records-lag", clientIds, true).forEach((key, lag) ->
-            byTopic.merge(key.topic(), Math.round(lag), Long::sum));
+            byTopic.merge(key.topic(), Math.round(lag.value()), Long::sum));
         return byTopic;
     }
 
     /**
-     * Each selected consumer's {@code records-consumed-total} per topic, keyed {@code client-id/topic}: counters
-     * of one client's lifetime, to feed a {@link MonotonicCounter}.
+     * One consumer's counter of one topic. The metric object is part of the identity: a consumer replaced by
+     * another with the same client id (a Kafka Streams thread replaced after an error) has new metric objects, so
+     * a {@link MonotonicCounter} sees a new source counting from zero rather than an old one going backwards.
      */
-    public static Map<String, Long> recordsConsumedByClientAndTopic(final Map<MetricName, ? extends Metric> metrics,
-                                                                    final Predicate<String> clientIds,
-                                                                    final Predicate<String> topics) {
-        final Map<String, Long> consumed = new TreeMap<>();
-        perTopic(metrics, "records-consumed-total", clientIds, false).forEach((key, count) -> {
+    public record ConsumedSource(String clientId, String topic, Metric metric) {
+    }
+
+    /**
+     * Each selected consumer's {@code records-consumed-total} per topic: counters of one client's lifetime, to
+     * feed a {@link MonotonicCounter}.
+     */
+    public static Map<ConsumedSource, Long> recordsConsumedByClientAndTopic(
+            final Map<MetricName, ? extends Metric> metrics, final Predicate<String> clientIds,
+            final Predicate<String> topics) {
+        final Map<ConsumedSource, Long> consumed = new HashMap<>();
+        perTopic(metrics, "records-consumed-total", clientIds, false).forEach((key, reading) -> {
             if (topics.test(key.topic())) {
-                consumed.merge(key.clientId() + "/" + key.topic(), Math.round(count), Long::sum);
+                consumed.put(new ConsumedSource(key.clientId(), key.topic(), reading.metric()),
+                    Math.round(reading.value()));
             }
         });
         return consumed;
@@ -122,10 +131,13 @@ public final class KafkaClientMetrics {
     private record TopicKey(String clientId, String topic, String partition) {
     }
 
+    private record Reading(double value, Metric metric) {
+    }
+
     /** The fetch metric {@code name} per client, topic and partition, the deprecated underscore twins removed. */
-    private static Map<TopicKey, Double> perTopic(final Map<MetricName, ? extends Metric> metrics, final String name,
-                                                  final Predicate<String> clientIds, final boolean perPartition) {
-        final Map<TopicKey, Double> values = new HashMap<>();
+    private static Map<TopicKey, Reading> perTopic(final Map<MetricName, ? extends Metric> metrics, final String name,
+                                                   final Predicate<String> clientIds, final boolean perPartition) {
+        final Map<TopicKey, Reading> values = new HashMap<>();
         for (final Map.Entry<MetricName, ? extends Metric> entry : metrics.entrySet()) {
             final MetricName metric = entry.getKey();
             if (!FETCH_GROUP.equals(metric.group()) || !name.equals(metric.name())) {
@@ -149,7 +161,7 @@ public final class KafkaClientMetrics {
                 continue;
             }
             if (Double.isFinite(value)) {
-                values.put(new TopicKey(clientId, topic, partition), value);
+                values.put(new TopicKey(clientId, topic, partition), new Reading(value, entry.getValue()));
             }
         }
         final Set<TopicKey> deprecatedTwins = new HashSet<>();

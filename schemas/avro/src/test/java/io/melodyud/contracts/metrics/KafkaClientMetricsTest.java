@@ -145,10 +145,32 @@ class KafkaClientMetricsTest {
                 "melody-play-analytics-chart-partials-repartition"), 900);
             gauge(registry, "records-consumed-total", Map.of("client-id", MAIN), 2_400);
 
-            final Map<String, Long> consumed = KafkaClientMetrics.recordsConsumedByClientAndTopic(
-                registry.metrics(), client -> true, topic -> !topic.endsWith("-repartition"));
+            final Map<KafkaClientMetrics.ConsumedSource, Long> consumed =
+                KafkaClientMetrics.recordsConsumedByClientAndTopic(registry.metrics(), client -> true,
+                    topic -> !topic.endsWith("-repartition"));
 
-            assertEquals(Map.of(MAIN + "/melody.events.plays", 1_500L), consumed);
+            assertEquals(1, consumed.size(), consumed.toString());
+            final KafkaClientMetrics.ConsumedSource source = consumed.keySet().iterator().next();
+            assertEquals(MAIN, source.clientId());
+            assertEquals("melody.events.plays", source.topic());
+            assertEquals(1_500L, consumed.get(source));
+        }
+    }
+
+    @Test
+    void aThreadReplacedUnderTheSameClientIdCountsAsANewSourceEvenOnceItHasCountedMore() {
+        final Map<String, String> tags = Map.of("client-id", MAIN, "topic", "melody.events.plays");
+        final MonotonicCounter processed = new MonotonicCounter();
+        try (Metrics dying = new Metrics()) {
+            gauge(dying, "records-consumed-total", tags, 1_000);
+            assertEquals(1_000, processed.update(KafkaClientMetrics.recordsConsumedByClientAndTopic(
+                dying.metrics(), client -> true, topic -> true)));
+        }
+        // Its replacement, with new metric objects, read 1,500 records before the next scrape.
+        try (Metrics replacement = new Metrics()) {
+            gauge(replacement, "records-consumed-total", tags, 1_500);
+            assertEquals(2_500, processed.update(KafkaClientMetrics.recordsConsumedByClientAndTopic(
+                replacement.metrics(), client -> true, topic -> true)));
         }
     }
 
