@@ -64,6 +64,7 @@ public final class CdcConfig extends AbstractConfig {
     public static final String RETRY_MAX_MS = "cdc.retry.backoff.max.ms";
     public static final String SLOT_MONITOR_INTERVAL_MS = "cdc.slot.monitor.interval.ms";
     public static final String CONNECT_TIMEOUT_S = "cdc.connect.timeout.s";
+    public static final String METRICS_PORT = "metrics.port";
 
     public static final String NODES_STATIC = "static";
     public static final String NODES_CITUS = "citus";
@@ -222,9 +223,13 @@ public final class CdcConfig extends AbstractConfig {
             .define(RETRY_MAX_MS, Type.LONG, 60_000L, ConfigDef.Range.atLeast(1), Importance.LOW,
                 "Longest wait between reconnection attempts.")
             .define(SLOT_MONITOR_INTERVAL_MS, Type.LONG, 15_000L, ConfigDef.Range.atLeast(100), Importance.LOW,
-                "How often the WAL each slot retains is measured (metric RetainedWalBytes).")
+                "How often the WAL each slot retains is measured (metrics RetainedWalBytes and "
+                    + "melody_cdc_slot_retained_wal_bytes).")
             .define(CONNECT_TIMEOUT_S, Type.INT, 10, ConfigDef.Range.between(1, 600), Importance.LOW,
-                "Timeout of a connection attempt to a node, in seconds.");
+                "Timeout of a connection attempt to a node, in seconds.")
+            .define(METRICS_PORT, Type.INT, 17_071, ConfigDef.Range.between(0, 65_535), Importance.MEDIUM,
+                "Port of the Prometheus endpoint GET /metrics, on every interface (docs/metrics.md); 0 disables "
+                    + "it. A port that cannot be bound is logged as an error and CDC streams on without metrics.");
         RegistryConfig.DEFINITION.configKeys().values().forEach(def::define);
         return def;
     }
@@ -405,6 +410,10 @@ public final class CdcConfig extends AbstractConfig {
 
     public int connectTimeoutSeconds() {
         return getInt(CONNECT_TIMEOUT_S);
+    }
+
+    public int metricsPort() {
+        return getInt(METRICS_PORT);
     }
 
     public String coordinator() {

@@ -74,6 +74,11 @@ public final class CdcMetrics implements AutoCloseable {
             }, TotalsMXBean.class, true));
     }
 
+    /** Every node's statistics, by node name. */
+    public Map<String, NodeStats> nodes() {
+        return new TreeMap<>(nodes);
+    }
+
     /** The statistics of a node, registered with JMX on first use. */
     public NodeStats node(final String node) {
         return nodes.computeIfAbsent(node, n -> {
@@ -137,11 +142,19 @@ public final class CdcMetrics implements AutoCloseable {
 
     /** Live statistics of one node. */
     public static final class NodeStats implements NodeMXBean {
+
+        /** The states a node's engine goes through, as {@link #getState()} names them. */
+        public static final java.util.List<String> STATES = java.util.List.of("STARTING", "CHECKING", "RUNNING",
+            "RETRYING", "FAILED", "STOPPED");
+
         private final AtomicLong published = new AtomicLong();
         private final AtomicLong deadLetters = new AtomicLong();
         private volatile long retainedWalBytes = -1;
         private volatile long confirmedLagBytes = -1;
         private volatile String state = "STARTING";
+        private volatile long newestCommitMs = -1;
+        private volatile long lastChangeAtMs = -1;
+        private volatile long lastHeartbeatAtMs = -1;
 
         @Override
         public long getRetainedWalBytes() {
@@ -175,6 +188,41 @@ public final class CdcMetrics implements AutoCloseable {
 
         void state(final String newState) {
             state = newState;
+        }
+
+        /**
+         * Records a batch acknowledged by the broker, at {@code nowMs}: the commit time of its newest change (-1
+         * when it held none with a commit time: heartbeats, snapshot rows) and whether its last record was a
+         * heartbeat, which Debezium emits once it has handed over every change it read.
+         */
+        void batchPublished(final long newestCommitMs, final boolean endsWithHeartbeat, final long nowMs) {
+            if (newestCommitMs >= 0) {
+                this.newestCommitMs = Math.max(this.newestCommitMs, newestCommitMs);
+                lastChangeAtMs = nowMs;
+            }
+            if (endsWithHeartbeat) {
+                lastHeartbeatAtMs = nowMs;
+            }
+        }
+
+        /**
+         * How far the published changes are behind the node at {@code nowMs}, in milliseconds; -1 when nothing was
+         * published yet. While changes flow it is the age of the newest one published (now minus its commit time).
+         * Once a heartbeat follows the last change the node is idle and nothing is behind: 0, as long as the next
+         * heartbeat is not overdue; beyond that, the time it is overdue by, so that a stalled engine or an
+         * unreachable node shows a growing lag instead of a reassuring 0.
+         */
+        long lagMillis(final long nowMs, final long heartbeatIntervalMs) {
+            final long heartbeat = lastHeartbeatAtMs;
+            final long change = lastChangeAtMs;
+            final long commit = newestCommitMs;
+            if (heartbeat >= 0 && heartbeat >= change) {
+                return Math.max(0, nowMs - heartbeat - heartbeatIntervalMs);
+            }
+            if (commit >= 0) {
+                return Math.max(0, nowMs - commit);
+            }
+            return -1;
         }
     }
 }

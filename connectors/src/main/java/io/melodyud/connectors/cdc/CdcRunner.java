@@ -1,10 +1,14 @@
 package io.melodyud.connectors.cdc;
 
+import io.melodyud.contracts.metrics.MelodyMetrics;
+import io.melodyud.contracts.metrics.MetricsServer;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.AvroSerializer;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The CDC process without its {@code main}: one supervised Debezium engine per node, one idempotent producer
- * shared by all of them, the slot monitors and the metrics. Tests run it in-process; {@link CdcApp} runs it as a
- * JVM of its own.
+ * shared by all of them, the slot monitors and the metrics (JMX, and Prometheus at {@code GET /metrics} on
+ * {@code metrics.port}). Tests run it in-process; {@link CdcApp} runs it as a JVM of its own.
  */
 public final class CdcRunner implements AutoCloseable {
 
@@ -36,7 +40,9 @@ public final class CdcRunner implements AutoCloseable {
     private final ScheduledExecutorService monitors = Executors.newSingleThreadScheduledExecutor(
         named("cdc-slot-monitor"));
     private final CdcMetrics metrics;
-    private KafkaProducer<byte[], byte[]> producer;
+    private volatile KafkaProducer<byte[], byte[]> producer;
+    private volatile boolean closing;
+    private MetricsServer metricsServer;
     private List<Node> nodes = List.of();
 
     public CdcRunner(final CdcConfig config) {
@@ -46,6 +52,12 @@ public final class CdcRunner implements AutoCloseable {
 
     /** Starts an engine per node and returns; failures are reported through {@link #failure()}. */
     public void start() throws SQLException {
+        // First, so that a scrape answers (and tells what is wrong) while the nodes are being reached.
+        metricsServer = MetricsServer.startIfEnabled(config.metricsPort(), new CdcPrometheus(metrics,
+            config.slotName(), config.heartbeatIntervalMs(), () -> !closing && !failure.isDone(), () -> {
+                final KafkaProducer<byte[], byte[]> current = producer;
+                return current == null ? Map.of() : current.metrics();
+            }, Clock.systemUTC()), MelodyMetrics.CDC);
         nodes = config.discoverFromCitus() ? CitusNodes.discover(config) : config.nodes();
         final String referenceNode = config.referenceNode(nodes);
         final AvroSerializer<IndexedRecord> serializer = new AvroSerializer<>(
@@ -91,8 +103,14 @@ public final class CdcRunner implements AutoCloseable {
         return nodes;
     }
 
+    /** The port metrics are served on; 0 when they are not served. */
+    public int metricsPort() {
+        return metricsServer == null ? 0 : metricsServer.port();
+    }
+
     @Override
     public void close() {
+        closing = true;
         nodeEngines.forEach(NodeEngine::stop);
         supervisors.shutdown();
         try {
@@ -114,6 +132,9 @@ public final class CdcRunner implements AutoCloseable {
         }
         monitors.shutdownNow();
         slotMonitors.forEach(SlotMonitor::close);
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         if (producer != null) {
             producer.close();
         }

@@ -74,12 +74,21 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
             throws InterruptedException {
         final List<Future<RecordMetadata>> sends = new ArrayList<>(records.size());
         int changes = 0;
+        long newestCommit = -1;
+        boolean endsWithHeartbeat = false;
         for (final RecordChangeEvent<SourceRecord> event : records) {
             final ProducerRecord<byte[], byte[]> out = toProducerRecord(event.record());
             if (out != null) {
                 sends.add(producer.send(out));
-                if (!out.topic().equals(config.dlqTopic()) && !out.topic().equals(config.heartbeatsTopic())) {
+                if (out.topic().equals(config.heartbeatsTopic())) {
+                    endsWithHeartbeat = true;
+                } else if (!out.topic().equals(config.dlqTopic())) {
                     changes++;
+                    endsWithHeartbeat = false;
+                    // Change events carry their commit time as timestamp; snapshot rows have none.
+                    if (out.timestamp() != null) {
+                        newestCommit = Math.max(newestCommit, out.timestamp());
+                    }
                 }
             }
         }
@@ -98,6 +107,7 @@ public final class ChangePublisher implements DebeziumEngine.ChangeConsumer<Reco
         }
         committer.markBatchFinished();
         metrics.published(node.name(), changes);
+        metrics.node(node.name()).batchPublished(newestCommit, endsWithHeartbeat, System.currentTimeMillis());
     }
 
     /** The record to produce for a Debezium record, or null for records with nothing to publish. */

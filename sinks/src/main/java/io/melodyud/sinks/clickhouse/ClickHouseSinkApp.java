@@ -1,6 +1,7 @@
 package io.melodyud.sinks.clickhouse;
 
 import io.melodyud.contracts.config.ConfigLoader;
+import io.melodyud.contracts.metrics.MelodyMetrics;
 import io.melodyud.sinks.common.SinkApp;
 import java.nio.file.Path;
 import java.util.Map;
@@ -16,7 +17,8 @@ public final class ClickHouseSinkApp {
 
     /** Builds the sink (not started). */
     public static SinkApp create(final ClickHouseSinkConfig config) {
-        return SinkApp.create("clickhouse-sink", config, counters -> new ClickHouseWriter(config, counters));
+        return SinkApp.create(MelodyMetrics.CLICKHOUSE_SINK, config,
+            counters -> new ClickHouseWriter(config, counters));
     }
 
     public static void main(final String[] args) throws Exception {

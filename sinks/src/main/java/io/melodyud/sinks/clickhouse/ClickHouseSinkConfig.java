@@ -28,7 +28,8 @@ public final class ClickHouseSinkConfig extends SinkConfig {
     }
 
     private static ConfigDef definition() {
-        final ConfigDef def = baseDefinition("melody-sink-clickhouse", Arrays.asList(SinkStream.values()), 100_000)
+        final ConfigDef def = baseDefinition("melody-sink-clickhouse", Arrays.asList(SinkStream.values()), 100_000,
+            17_072)
             .define(URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
                 "HTTP endpoint of ClickHouse, for example http://clickhouse:8123.")
             .define(USER, Type.STRING, "default", new ConfigDef.NonEmptyString(), Importance.HIGH,

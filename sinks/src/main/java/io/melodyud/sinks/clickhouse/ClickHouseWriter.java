@@ -39,6 +39,8 @@ public final class ClickHouseWriter implements BatchWriter {
     private final Map<ClickHouseTable, RowBinary> buffers = new EnumMap<>(ClickHouseTable.class);
     private final InsertSettings insertSettings;
     private final java.util.Set<ClickHouseTable> inserted = java.util.EnumSet.noneOf(ClickHouseTable.class);
+    /** Event or update time of the newest row of the encoded batch, per table, for the freshness metric. */
+    private final Map<ClickHouseTable, Long> newest = new EnumMap<>(ClickHouseTable.class);
     private Batch encoded;
 
     public ClickHouseWriter(final ClickHouseSinkConfig config, final SinkCounters counters) {
@@ -87,17 +89,19 @@ public final class ClickHouseWriter implements BatchWriter {
             insert(entry.getKey(), rows);
             // A table already acknowledged is not sent again when a later table of the batch fails.
             inserted.add(entry.getKey());
-            counters.add(SinkCounters.ROWS, names.get(entry.getKey()), rows.rows());
+            counters.rowsWritten(names.get(entry.getKey()), rows.rows(), newest.getOrDefault(entry.getKey(), -1L));
         }
     }
 
     private void encode(final Batch batch, final DeadLetters deadLetters) {
         buffers.values().forEach(RowBinary::reset);
+        newest.clear();
         for (final SinkRecord record : batch.records()) {
             final ClickHouseTable table = ClickHouseRows.tableOf(record.stream(), record.value());
             final RowBinary out = buffers.computeIfAbsent(table, t -> new RowBinary(1 << 20));
             try {
                 ClickHouseRows.write(record.stream(), record.value(), out);
+                newest.merge(table, record.eventTimeMs(), Math::max);
             } catch (final BadRecordException e) {
                 deadLetters.send(record.source(), DeadLetters.STAGE_WRITE, e.reason(), e);
             }

@@ -1,7 +1,9 @@
 package io.melodyud.sinks.common;
 
+import io.melodyud.contracts.metrics.MetricsServer;
 import io.melodyud.contracts.registry.SchemaRegistry;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
+import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -10,7 +12,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A sink process: its consumer loop, writer and dead-letter producer, started and stopped together. */
+/**
+ * A sink process: its consumer loop, writer, dead-letter producer and metrics endpoint ({@code metrics.port}),
+ * started and stopped together.
+ */
 public final class SinkApp implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SinkApp.class);
@@ -21,16 +26,22 @@ public final class SinkApp implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
     private final SinkCounters counters;
+    private final int metricsPort;
+    private final SinkPrometheus metrics;
+    private volatile boolean running;
 
     private SinkApp(final String name, final SinkRunner runner, final BatchWriter writer,
                     final KafkaConsumer<byte[], byte[]> consumer, final KafkaProducer<byte[], byte[]> producer,
-                    final SinkCounters counters) {
+                    final SinkCounters counters, final int metricsPort) {
         this.name = name;
         this.runner = runner;
         this.writer = writer;
         this.consumer = consumer;
         this.producer = producer;
         this.counters = counters;
+        this.metricsPort = metricsPort;
+        this.metrics = new SinkPrometheus(name, counters, () -> running, consumer.metrics(), producer.metrics(),
+            Clock.systemUTC());
     }
 
     public static SinkApp create(final String name, final SinkConfig config,
@@ -44,14 +55,20 @@ public final class SinkApp implements AutoCloseable {
         final BatchWriter writer = writerFactory.apply(counters);
         final DeadLetters deadLetters = new DeadLetters(producer, config.deadLetterTopic(), counters);
         final SinkRunner runner = new SinkRunner(name, config, consumer, writer, deadLetters, registry, counters);
-        return new SinkApp(name, runner, writer, consumer, producer, counters);
+        return new SinkApp(name, runner, writer, consumer, producer, counters, config.metricsPort());
     }
 
     /** Runs the consumer loop on the calling thread until {@link #stop()}. */
     public void run() throws Exception {
+        final MetricsServer server = MetricsServer.startIfEnabled(metricsPort, metrics, name);
+        running = true;
         try {
             runner.run();
         } finally {
+            running = false;
+            if (server != null) {
+                server.close();
+            }
             consumer.close();
             producer.close();
             writer.close();
@@ -66,6 +83,11 @@ public final class SinkApp implements AutoCloseable {
 
     public SinkCounters counters() {
         return counters;
+    }
+
+    /** What {@code GET /metrics} serves. */
+    public SinkPrometheus metrics() {
+        return metrics;
     }
 
     @Override

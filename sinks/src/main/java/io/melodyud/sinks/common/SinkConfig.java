@@ -39,6 +39,7 @@ public abstract class SinkConfig extends AbstractConfig {
     public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
     public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
     public static final String STATS_INTERVAL_MS = "stats.log.interval.ms";
+    public static final String METRICS_PORT = "metrics.port";
     public static final String KAFKA_PREFIX = "kafka.";
 
     protected SinkConfig(final ConfigDef definition, final Map<?, ?> originals) {
@@ -59,9 +60,10 @@ public abstract class SinkConfig extends AbstractConfig {
      *
      * @param supported streams this sink can write, all consumed by default
      * @param defaultMaxRows largest batch by default (stores differ in the batch size that suits them)
+     * @param defaultMetricsPort each sink's own, so that both can run on one host
      */
     protected static ConfigDef baseDefinition(final String defaultGroup, final List<SinkStream> supported,
-                                              final int defaultMaxRows) {
+                                              final int defaultMaxRows, final int defaultMetricsPort) {
         final List<String> ids = supported.stream().map(SinkStream::id).toList();
         final ConfigDef def = new ConfigDef()
             .define(STREAMS, Type.LIST, String.join(",", ids), ConfigDef.ValidList.in(ids.toArray(new String[0])),
@@ -88,7 +90,10 @@ public abstract class SinkConfig extends AbstractConfig {
                 "Longest wait between attempts to write a batch while the store is unreachable. The sink retries "
                     + "for as long as it takes: offsets do not move meanwhile, so nothing is lost.")
             .define(STATS_INTERVAL_MS, Type.LONG, 60_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
-                "How often the counters (rows, batches, retries, dead letters) are logged; 0 disables it.");
+                "How often the counters (rows, batches, retries, dead letters) are logged; 0 disables it.")
+            .define(METRICS_PORT, Type.INT, defaultMetricsPort, ConfigDef.Range.between(0, 65_535), Importance.MEDIUM,
+                "Port of the Prometheus endpoint GET /metrics, on every interface (docs/metrics.md); 0 disables "
+                    + "it. A port that cannot be bound is logged as an error and the sink runs on without metrics.");
         for (final SinkStream stream : supported) {
             def.define(stream.topicSetting(), Type.STRING, stream.defaultTopic(), new ConfigDef.NonEmptyString(),
                 Importance.MEDIUM, "Topic of the " + stream.id() + " stream (" + stream.valueClass().getSimpleName()
@@ -134,6 +139,10 @@ public abstract class SinkConfig extends AbstractConfig {
 
     public long statsIntervalMs() {
         return getLong(STATS_INTERVAL_MS);
+    }
+
+    public int metricsPort() {
+        return getInt(METRICS_PORT);
     }
 
     public RegistryConfig registryConfig() {

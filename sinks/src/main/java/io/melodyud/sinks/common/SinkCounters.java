@@ -3,11 +3,13 @@ package io.melodyud.sinks.common;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters of a sink: records acknowledged, rows written per table, batches, retries and dead letters by reason. One instance per sink; logged
- * periodically and readable by tests and the benchmark. Keys are {@code kind:reason}, as in the topologies'
+ * Counters of a sink: records acknowledged, rows written per table (and the time of the newest row of each),
+ * batches, retries and dead letters by reason. One instance per sink; logged periodically, served as metrics and
+ * readable by tests and the benchmark. Keys are {@code kind:reason}, as in the topologies'
  * error counters, so that dashboards treat both alike.
  */
 public final class SinkCounters {
@@ -22,6 +24,7 @@ public final class SinkCounters {
     public static final String SKIPPED = "skipped";
 
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> newestRowTimes = new ConcurrentHashMap<>();
 
     public void add(final String kind, final String reason, final long amount) {
         counters.computeIfAbsent(kind + ":" + reason, k -> new LongAdder()).add(amount);
@@ -29,6 +32,24 @@ public final class SinkCounters {
 
     public void increment(final String kind, final String reason) {
         add(kind, reason, 1);
+    }
+
+    /**
+     * Counts {@code rows} written into {@code table} (acknowledged by the store) and keeps the newest event or
+     * update time among them ({@code newestMs}, epoch milliseconds; -1 when unknown) as the table's freshness.
+     */
+    public void rowsWritten(final String table, final long rows, final long newestMs) {
+        add(ROWS, table, rows);
+        if (newestMs >= 0) {
+            newestRowTimes.computeIfAbsent(table, t -> new AtomicLong(-1)).accumulateAndGet(newestMs, Math::max);
+        }
+    }
+
+    /** Per table, the event or update time of the newest row written since the sink started (epoch ms). */
+    public Map<String, Long> newestRowTimes() {
+        final Map<String, Long> copy = new TreeMap<>();
+        newestRowTimes.forEach((table, time) -> copy.put(table, time.get()));
+        return copy;
     }
 
     public long count(final String kind, final String reason) {

@@ -1,6 +1,7 @@
 package io.melodyud.sinks.postgres;
 
 import io.melodyud.contracts.config.ConfigLoader;
+import io.melodyud.contracts.metrics.MelodyMetrics;
 import io.melodyud.sinks.common.SinkApp;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,7 +16,7 @@ public final class PostgresSinkApp {
     }
 
     public static SinkApp create(final PostgresSinkConfig config) {
-        return SinkApp.create("postgres-sink", config, counters -> new PostgresWriter(config, counters));
+        return SinkApp.create(MelodyMetrics.POSTGRES_SINK, config, counters -> new PostgresWriter(config, counters));
     }
 
     public static void main(final String[] args) throws Exception {

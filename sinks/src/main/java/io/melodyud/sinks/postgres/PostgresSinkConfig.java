@@ -38,7 +38,7 @@ public final class PostgresSinkConfig extends SinkConfig {
     }
 
     private static ConfigDef definition() {
-        final ConfigDef def = baseDefinition("melody-sink-postgres", SUPPORTED_STREAMS, 20_000)
+        final ConfigDef def = baseDefinition("melody-sink-postgres", SUPPORTED_STREAMS, 20_000, 17_073)
             .define(URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
                 "JDBC URL of the coordinator the sink writes to, for example jdbc:postgresql://coordinator:5432/melody.")
             .define(USER, Type.STRING, "melody_sink", Identifiers.validator(), Importance.HIGH,

@@ -199,7 +199,8 @@ public final class PostgresWriter implements BatchWriter {
         // Dead letters are durable before the offsets that skip their records are.
         deadLetters.flush();
         conn.commit();
-        rows.forEach((table, byKey) -> counters.add(SinkCounters.ROWS, table.defaultName(), byKey.size()));
+        rows.forEach((table, byKey) -> counters.rowsWritten(table.defaultName(), byKey.size(),
+            byKey.values().stream().mapToLong(p -> p.record().eventTimeMs()).max().orElse(-1)));
     }
 
     private void upsert(final Connection conn, final PostgresTable table, final List<Pending> pending)

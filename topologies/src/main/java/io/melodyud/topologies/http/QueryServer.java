@@ -3,6 +3,8 @@ package io.melodyud.topologies.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.melodyud.contracts.metrics.MetricsServer;
+import io.melodyud.topologies.common.ErrorCounters;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A small HTTP server for interactive queries. A route answers for a key from the local state store when this
  * instance holds the key's partition, and otherwise forwards the request to the instance that does (found through
- * Kafka Streams' metadata, from {@code application.server}), like Confluent's KafkaMusicExample. JSON answers.
+ * Kafka Streams' metadata, from {@code application.server}), like Confluent's KafkaMusicExample. JSON answers,
+ * except {@code GET /metrics} (Prometheus text, see {@link #enableMetrics}).
  */
 public final class QueryServer implements AutoCloseable {
 
@@ -94,6 +97,20 @@ public final class QueryServer implements AutoCloseable {
                 send(exchange, new Answer(500, Map.of("error", String.valueOf(e.getMessage()))));
             }
         });
+    }
+
+    /**
+     * Serves the application's metrics at {@code GET /metrics} in the Prometheus text format: one call per
+     * application, before or after {@link #start()}. Each instance answers for itself (no forwarding): Prometheus
+     * scrapes every instance.
+     *
+     * @param app the application's {@code app} label ({@code io.melodyud.contracts.metrics.MelodyMetrics})
+     * @return the collector, to add the application's own metrics with {@link StreamsMetrics#with}
+     */
+    public StreamsMetrics enableMetrics(final String app, final KafkaStreams streams, final ErrorCounters counters) {
+        final StreamsMetrics metrics = new StreamsMetrics(app, streams, counters);
+        server.createContext(MetricsServer.PATH, MetricsServer.handler(metrics));
+        return metrics;
     }
 
     private Answer answer(final HttpExchange exchange, final String[] segments, final Map<String, String> query,

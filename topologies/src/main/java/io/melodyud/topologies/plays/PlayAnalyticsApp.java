@@ -1,6 +1,7 @@
 package io.melodyud.topologies.plays;
 
 import io.melodyud.contracts.config.ConfigLoader;
+import io.melodyud.contracts.metrics.MelodyMetrics;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
@@ -50,6 +51,7 @@ public final class PlayAnalyticsApp implements AutoCloseable {
                 config.httpPort());
             PlayAnalyticsQueries.register(server, streams, config, counters, Clock.systemUTC());
             Dashboard.register(server, config.dashboardRoyaltiesUrl(), config.dashboardAdReportsUrl());
+            server.enableMetrics(MelodyMetrics.PLAY_ANALYTICS, streams, counters);
         } else {
             server = null;
         }

@@ -1,6 +1,7 @@
 package io.melodyud.topologies.royalties;
 
 import io.melodyud.contracts.config.ConfigLoader;
+import io.melodyud.contracts.metrics.MelodyMetrics;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
@@ -47,6 +48,7 @@ public final class RoyaltiesApp implements AutoCloseable {
             server = new QueryServer(streams, new HostInfo(config.httpAdvertisedHost(), config.httpPort()),
                 config.httpPort());
             RoyaltiesQueries.register(server, streams, config, counters);
+            server.enableMetrics(MelodyMetrics.ROYALTIES, streams, counters);
         } else {
             server = null;
         }
