@@ -87,6 +87,7 @@ cdc.database=melody
 cdc.user=melody_cdc
 cdc.password.file=$(ensure_secret cdc)
 cdc.admin.user=postgres
+metrics.port=$MELODY_CDC_METRICS_PORT
 PROPS
         ;;
       clickhouse-sink)
@@ -96,6 +97,7 @@ clickhouse.url=http://127.0.0.1:$MELODY_CLICKHOUSE_HTTP_PORT
 clickhouse.user=default
 clickhouse.database=melody
 consumer.group=melody-sink-clickhouse
+metrics.port=$MELODY_CLICKHOUSE_SINK_METRICS_PORT
 PROPS
         ;;
       postgres-sink)
@@ -107,6 +109,7 @@ pg.password.file=$(ensure_secret postgres-sink)
 pg.schema=melody_sink
 pg.admin.user=postgres
 consumer.group=melody-sink-postgres
+metrics.port=$MELODY_POSTGRES_SINK_METRICS_PORT
 PROPS
         ;;
       play-analytics | royalties | ad-reports)
