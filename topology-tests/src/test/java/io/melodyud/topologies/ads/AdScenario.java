@@ -9,6 +9,7 @@ import io.melodyud.avro.event.AdImpression;
 import io.melodyud.avro.event.AdPlacement;
 import io.melodyud.avro.output.AdReport;
 import io.melodyud.contracts.fixtures.AvroFixtures;
+import io.melodyud.contracts.serde.AvroTrust;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,6 +93,12 @@ final class AdScenario {
     final List<Object> events = new ArrayList<>();
     final Map<String, Totals> expected = new TreeMap<>();
     private final Map<Long, List<User>> userVersions = new HashMap<>();
+
+    static {
+        // Building records with enum fields (tiers, devices) needs the contract classes trusted, which the serdes
+        // otherwise do when they are created.
+        AvroTrust.trustContractClasses();
+    }
     private final long windowMs;
 
     /**
@@ -99,6 +106,15 @@ final class AdScenario {
      */
     AdScenario(final long seed, final long campaignBase, final long userBase, final int impressions,
                final Instant start, final Duration spacing, final long windowMs) {
+        this(seed, campaignBase, userBase, impressions, start, spacing, windowMs, 90_000L);
+    }
+
+    /**
+     * @param maxClickDelayMs clicks come 1 s to this long after their impression; only those within two minutes
+     *     are ever sent before their impression
+     */
+    AdScenario(final long seed, final long campaignBase, final long userBase, final int impressions,
+               final Instant start, final Duration spacing, final long windowMs, final long maxClickDelayMs) {
         this.windowMs = windowMs;
         final SplittableRandom random = new SplittableRandom(seed);
         final Instant longAgo = start.minus(Duration.ofDays(1));
@@ -131,7 +147,9 @@ final class AdScenario {
                 events.add(previous); // a producer retry
             }
             final Campaign campaign = campaigns.get(random.nextInt(campaigns.size()));
-            final long user = userBase + random.nextInt(200);
+            // One listener in twenty signed up so recently that CDC has not replicated the account yet.
+            final long user = random.nextInt(20) == 0 ? userBase + 500 + random.nextInt(50)
+                : userBase + random.nextInt(200);
             final AdImpression impression = AdImpression.newBuilder()
                 .setImpressionId(new UUID(seed, i))
                 .setUserId(user)
@@ -149,14 +167,16 @@ final class AdScenario {
                     .setImpressionId(impression.getImpressionId())
                     .setUserId(user)
                     .setCampaignId(campaign.id())
-                    .setClickedAt(impression.getServedAt().plusMillis(1_000 + random.nextInt(90_000)))
+                    .setClickedAt(impression.getServedAt().plusMillis(1_000 + random.nextLong(maxClickDelayMs)))
                     .setCountry(impression.getCountry())
                     .setDevice(Device.MOBILE)
                     .build();
             }
-            if (click != null && random.nextInt(10) == 0) {
+            if (click != null && random.nextInt(10) == 0
+                    && click.getClickedAt().toEpochMilli() - impression.getServedAt().toEpochMilli() < 120_000) {
                 events.add(click); // the click tracker was faster than the ad server
                 events.add(impression);
+                early.add(click.getClickId());
             } else {
                 events.add(impression);
                 if (click != null) {
@@ -166,6 +186,7 @@ final class AdScenario {
             if (click != null && previousClick != null && random.nextInt(10) == 0) {
                 events.add(previousClick);
             }
+            impressionsById.put(impression.getImpressionId(), impression);
             count(impression, campaign, seenImpressions);
             if (click != null) {
                 countClick(click, impression);
@@ -190,9 +211,14 @@ final class AdScenario {
         return Math.floorDiv(time.toEpochMilli(), HOUR_MS) * HOUR_MS;
     }
 
+    /** The tier at {@code time}: unknown listeners count as free (new accounts start free). */
     private Tier tierAt(final long user, final Instant time) {
+        final List<User> versions = userVersions.get(user);
+        if (versions == null) {
+            return Tier.FREE;
+        }
         Tier tier = null;
-        for (final User version : userVersions.get(user)) {
+        for (final User version : versions) {
             if (!version.getUpdatedAt().isAfter(time)) {
                 tier = version.getTier();
             }
@@ -223,6 +249,36 @@ final class AdScenario {
         } else {
             totals.unattributedClicks++;
         }
+    }
+
+    /** Event time of an impression or click. */
+    static long eventTime(final Object event) {
+        return event instanceof AdImpression impression ? impression.getServedAt().toEpochMilli()
+            : ((AdClick) event).getClickedAt().toEpochMilli();
+    }
+
+    /**
+     * The events in the order a live stream delivers them: by event time, except that a click sent before its
+     * impression (the tracker was faster) keeps its place just before it.
+     */
+    List<Object> inEventTimeOrder() {
+        final List<Object> sorted = new ArrayList<>(events);
+        sorted.sort(java.util.Comparator.comparingLong(event -> early.contains(clickId(event))
+            ? eventTime(impressionOf(event)) : eventTime(event)));
+        return sorted;
+    }
+
+    /** Clicks sent before their impression. */
+    private final Set<UUID> early = new HashSet<>();
+
+    private final Map<UUID, AdImpression> impressionsById = new HashMap<>();
+
+    private AdImpression impressionOf(final Object click) {
+        return impressionsById.get(((AdClick) click).getImpressionId());
+    }
+
+    private static UUID clickId(final Object event) {
+        return event instanceof AdClick click ? click.getClickId() : null;
     }
 
     /** Total billed spend of a campaign over the whole scenario. */
