@@ -27,6 +27,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * <ul>
  *   <li>{@code GET /pacing/{campaignId}}: the campaign's cumulative billed spend, its budget, the percentage spent
  *       and the alert thresholds already crossed.</li>
+ *   <li>{@code GET /pacing}: the pacing of every campaign with spend, highest spend first, from every instance.</li>
  *   <li>{@code GET /reports/{campaignId}/{country}/{hour}}: the latest report of the campaign in the country for the
  *       UTC hour holding {@code hour} (an ISO-8601 instant or epoch milliseconds), live or final, as last
  *       published.</li>
@@ -40,9 +41,12 @@ public final class AdReportsQueries {
     }
 
     public static void register(final QueryServer server, final KafkaStreams streams, final ErrorCounters counters) {
-        server.route("/pacing", (segments, query) -> pacing(streams, campaignId(segments, 2, "/pacing/{campaignId}")),
-            (segments, query) -> streams.queryMetadataForKey(AdAggregationProcessor.PACING_STORE,
-                campaignId(segments, 2, "/pacing/{campaignId}"), Serdes.Long().serializer()));
+        server.route("/pacing", (segments, query) -> segments.length == 1
+                ? allPacing(server, streams, "true".equals(query.get("local")))
+                : pacing(streams, campaignId(segments, 2, "/pacing/{campaignId}")),
+            (segments, query) -> segments.length == 1 ? null : streams.queryMetadataForKey(
+                AdAggregationProcessor.PACING_STORE, campaignId(segments, 2, "/pacing/{campaignId}"),
+                Serdes.Long().serializer()));
         server.route("/reports", (segments, query) -> report(streams, segments),
             (segments, query) -> streams.queryMetadataForKey(AdAggregationProcessor.REPORTS_STORE,
                 campaignId(segments, 4, REPORT_PATH), Serdes.Long().serializer()));
@@ -64,6 +68,37 @@ public final class AdReportsQueries {
         } catch (final NumberFormatException e) {
             throw new IllegalArgumentException("campaign id must be a number", e);
         }
+    }
+
+    /** Pacing of every campaign with spend, from every instance ({@code local}: this one's only), by spend. */
+    static Answer allPacing(final QueryServer server, final KafkaStreams streams, final boolean localOnly) {
+        final ReadOnlyKeyValueStore<Long, PacingState> store = streams.store(StoreQueryParameters.fromNameAndType(
+            AdAggregationProcessor.PACING_STORE, QueryableStoreTypes.keyValueStore()));
+        final List<Object> campaigns = new ArrayList<>();
+        try (var it = store.all()) {
+            while (it.hasNext()) {
+                final var entry = it.next();
+                campaigns.add(pacingJson(entry.key, entry.value));
+            }
+        }
+        if (!localOnly) {
+            for (final org.apache.kafka.streams.StreamsMetadata other : streams.metadataForAllStreamsClients()) {
+                if (other.hostInfo().equals(server.self())) {
+                    continue;
+                }
+                final Answer answer = server.fetch(java.net.URI.create("http://" + other.hostInfo().host() + ":"
+                    + other.hostInfo().port() + "/pacing?local=true"));
+                if (answer.status() != 200
+                        || !(answer.body() instanceof com.fasterxml.jackson.databind.JsonNode node)) {
+                    return new Answer(502, Map.of("error", "instance " + other.hostInfo() + " did not answer"));
+                }
+                node.get("campaigns").forEach(campaigns::add);
+            }
+        }
+        campaigns.sort(java.util.Comparator.comparing((Object c) -> new BigDecimal(c instanceof Map<?, ?> map
+            ? (String) map.get("spend") : ((com.fasterxml.jackson.databind.JsonNode) c).get("spend").asText()))
+            .reversed());
+        return Answer.ok(Map.of("campaigns", campaigns));
     }
 
     static Answer pacing(final KafkaStreams streams, final long campaignId) {
