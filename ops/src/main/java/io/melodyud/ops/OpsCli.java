@@ -36,7 +36,7 @@ import org.apache.kafka.common.config.ConfigException;
  *   db init [--shards N]                      create the operational schema (Citus-named shards on workers)
  *   db seed [--seed S] [--users N] [--rights-holders N] [--tracks N] [--campaigns N] [--reset true]
  *                                             load the seed into an empty database (or reload it, with --reset)
- *   pipeline watch [--duration SECONDS] [--shards N] [--dashboard URL]
+ *   pipeline watch --metrics APP=URL,... [--duration SECONDS] [--shards N] [--dashboard URL]
  *                                             progress of the running pipeline, operational changes written into
  *                                             the workers, then a summary read back from the sinks
  *   pipeline latency [--probes N] [--interval-ms MS] [--timeout-ms MS]
@@ -188,7 +188,24 @@ public final class OpsCli {
         adminConfig.putIfAbsent(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
         return io.melodyud.ops.pipeline.PipelineCommand.watch(stack, adminConfig,
             intOption(options, "shards", CitusLayout.DEFAULT_SHARD_COUNT), intOption(options, "duration", 120),
-            options.getOrDefault("dashboard", "http://127.0.0.1:17070/"), System.out);
+            options.getOrDefault("dashboard", "http://127.0.0.1:17070/"), metricsUrls(options.get("metrics")),
+            System.out);
+    }
+
+    /** {@code app=url,app=url}, in display order. */
+    private static Map<String, String> metricsUrls(final String option) {
+        final Map<String, String> urls = new java.util.LinkedHashMap<>();
+        if (option == null || option.isBlank()) {
+            throw new IllegalArgumentException("--metrics app=url,... is required (the applications' /metrics)");
+        }
+        for (final String pair : option.split(",")) {
+            final int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--metrics expects app=url pairs, got " + pair);
+            }
+            urls.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
+        return urls;
     }
 
     private static int pipelineLatency(final LocalStack stack, final Map<String, String> settings,

@@ -27,16 +27,13 @@ public final class PipelineCommand {
     private PipelineCommand() {
     }
 
+    /** @param metricsUrls each application's Prometheus endpoint, in display order */
     public static int watch(final LocalStack stack, final Map<String, Object> adminConfig, final int shards,
-                            final long durationSeconds, final String dashboardUrl, final PrintStream out)
+                            final long durationSeconds, final String dashboardUrl,
+                            final Map<String, String> metricsUrls, final PrintStream out)
             throws Exception {
-        final List<PipelineStatus.App> apps = List.of(
-            new PipelineStatus.App("play-analytics", "melody-play-analytics", Set.of(Topics.PLAYS.name())),
-            new PipelineStatus.App("royalties", "melody-royalties", Set.of(Topics.PLAYS.name())),
-            new PipelineStatus.App("ad-reports", "melody-ad-reports",
-                Set.of(Topics.AD_IMPRESSIONS.name(), Topics.AD_CLICKS.name())),
-            new PipelineStatus.App("clickhouse-sink", "melody-sink-clickhouse", Set.of()),
-            new PipelineStatus.App("postgres-sink", "melody-sink-postgres", Set.of()));
+        final List<PipelineStatus.App> apps = new ArrayList<>();
+        metricsUrls.forEach((app, url) -> apps.add(new PipelineStatus.App(app, url)));
         final List<Connection> workers = new ArrayList<>();
         try (Admin admin = Admin.create(adminConfig);
              Connection coordinator = connect(stack, stack.coordinatorJdbcUrl())) {

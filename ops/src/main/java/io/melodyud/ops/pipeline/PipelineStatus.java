@@ -1,5 +1,6 @@
 package io.melodyud.ops.pipeline;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -20,24 +21,28 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
  * Measures the running pipeline from the outside, the way an operator would: events produced (end offsets of the
- * event topics), what each application consumed and how far behind it is (its consumer group's committed offsets),
- * the WAL each CDC slot has not confirmed yet, and the rows in the sinks. Each {@link #sample} is compared with the
+ * event topics), what each application processed and how far behind it is (from its own Prometheus endpoint, so
+ * that it also holds for the sinks, which keep their offsets in their databases), CDC lag, the WAL each CDC slot has
+ * not confirmed yet, and the rows in the sinks. Each {@link #sample} is compared with the
  * previous one for rates.
  */
 public final class PipelineStatus {
 
-    /** An application as seen from Kafka: its consumer group and the input topics whose progress is shown. */
-    public record App(String name, String group, Set<String> inputs) {
+    /** An application and its Prometheus endpoint (docs/metrics.md). */
+    public record App(String name, String metricsUrl) {
     }
 
-    /** One measurement. */
+    /**
+     * One measurement. {@code consumed}: records processed per application (-1 when its endpoint does not answer);
+     * {@code lag}: records behind the end of its inputs; {@code cdcLagSeconds}: age of the newest change per node.
+     */
     public record Sample(long atNanos, long produced, Map<String, Long> consumed, Map<String, Long> lag,
-                         Map<String, Long> cdcLagBytes, long clickhouseRows, long postgresRows) {
+                         Map<String, Double> cdcLagSeconds, Map<String, Long> cdcLagBytes, long clickhouseRows,
+                         long postgresRows) {
     }
 
     private final Admin admin;
@@ -63,40 +68,70 @@ public final class PipelineStatus {
 
     public Sample sample() throws Exception {
         final Map<TopicPartition, Long> ends = endOffsets();
-        final long produced = ends.entrySet().stream().filter(e -> eventTopics.contains(e.getKey().topic()))
-            .mapToLong(Map.Entry::getValue).sum();
+        final long produced = ends.values().stream().mapToLong(Long::longValue).sum();
         final Map<String, Long> consumed = new LinkedHashMap<>();
         final Map<String, Long> lag = new LinkedHashMap<>();
+        final Map<String, Double> cdcLag = new LinkedHashMap<>();
         for (final App app : apps) {
-            final Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(app.group())
-                .partitionsToOffsetAndMetadata().get();
-            long inputConsumed = 0;
-            long behind = 0;
-            final Map<TopicPartition, Long> groupEnds = new HashMap<>(ends);
-            final List<TopicPartition> unknown = committed.keySet().stream().filter(tp -> !groupEnds.containsKey(tp))
-                .collect(Collectors.toList());
-            if (!unknown.isEmpty()) {
-                groupEnds.putAll(endOffsets(unknown));
+            final List<String[]> samples = scrape(app.metricsUrl());
+            if (samples == null) {
+                consumed.put(app.name(), -1L);
+                lag.put(app.name(), -1L);
+                continue;
             }
-            for (final Map.Entry<TopicPartition, OffsetAndMetadata> entry : committed.entrySet()) {
-                if (entry.getValue() == null) {
-                    continue;
-                }
-                final long offset = entry.getValue().offset();
-                behind += Math.max(0, groupEnds.getOrDefault(entry.getKey(), offset) - offset);
-                if (app.inputs().contains(entry.getKey().topic())) {
-                    inputConsumed += offset;
+            consumed.put(app.name(), (long) sum(samples, "melody_records_processed_total"));
+            lag.put(app.name(), (long) sum(samples, "melody_consumer_lag_records"));
+            for (final String[] sample : samples) {
+                if (sample[0].startsWith("melody_cdc_lag_seconds{")) {
+                    final int node = sample[0].indexOf("node=\"");
+                    cdcLag.put(node < 0 ? "cdc" : sample[0].substring(node + 6, sample[0].indexOf('"', node + 6)),
+                        Double.parseDouble(sample[1]));
                 }
             }
-            consumed.put(app.name(), inputConsumed);
-            lag.put(app.name(), behind);
         }
-        return new Sample(System.nanoTime(), produced, consumed, lag, cdcLag(), clickhouseRows(), postgresRows());
+        return new Sample(System.nanoTime(), produced, consumed, lag, cdcLag, cdcLag(), clickhouseRows(),
+            postgresRows());
+    }
+
+    /** The samples of a Prometheus text page as (series, value), or null when the endpoint does not answer. */
+    private List<String[]> scrape(final String url) {
+        try {
+            final HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                return null;
+            }
+            final List<String[]> samples = new ArrayList<>();
+            for (final String line : response.body().split("\n")) {
+                if (line.startsWith("melody_")) {
+                    final int space = line.lastIndexOf(' ');
+                    samples.add(new String[] {line.substring(0, space), line.substring(space + 1)});
+                }
+            }
+            return samples;
+        } catch (final IOException | RuntimeException e) {
+            return null;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static double sum(final List<String[]> samples, final String name) {
+        double total = 0;
+        for (final String[] sample : samples) {
+            if (sample[0].equals(name) || sample[0].startsWith(name + "{")) {
+                final double value = Double.parseDouble(sample[1]);
+                if (!Double.isNaN(value)) {
+                    total += value;
+                }
+            }
+        }
+        return total;
     }
 
     private Map<TopicPartition, Long> endOffsets() throws Exception {
-        final Set<String> topics = new java.util.HashSet<>(eventTopics);
-        apps.forEach(app -> topics.addAll(app.inputs()));
+        final Set<String> topics = eventTopics;
         final List<TopicPartition> partitions = new ArrayList<>();
         admin.describeTopics(topics).allTopicNames().get().forEach((name, description) ->
             description.partitions().forEach(p -> partitions.add(new TopicPartition(name, p.partition()))));
@@ -158,12 +193,17 @@ public final class PipelineStatus {
         final List<String> lines = new ArrayList<>();
         lines.add(String.format("%s %3d/%ds  produced %8s/s", bar(elapsedSeconds, durationSeconds), elapsedSeconds,
             durationSeconds, human((now.produced() - previous.produced()) / seconds)));
-        now.consumed().forEach((app, consumed) -> lines.add(String.format("  %-16s processed %8s/s   lag %8s",
-            app, human((consumed - previous.consumed().getOrDefault(app, consumed)) / seconds),
-            human(now.lag().get(app)))));
-        lines.add(String.format("  %-16s %s", "cdc (unconfirmed)", now.cdcLagBytes().entrySet().stream()
-            .map(e -> e.getKey() + " " + (e.getValue() < 0 ? "-" : human(e.getValue()) + "B"))
-            .collect(Collectors.joining("  "))));
+        now.consumed().forEach((app, consumed) -> {
+            final long before = previous.consumed().getOrDefault(app, -1L);
+            lines.add(consumed < 0 ? String.format("  %-16s (metrics endpoint not answering)", app)
+                : String.format("  %-16s processed %8s/s   lag %8s", app,
+                    before < 0 ? "-" : human(Math.max(0, consumed - before) / seconds), human(now.lag().get(app))));
+        });
+        lines.add(String.format("  %-16s %s   %s", "cdc lag", now.cdcLagSeconds().entrySet().stream()
+            .map(e -> e.getKey() + " " + String.format("%.1fs", e.getValue())).collect(Collectors.joining("  ")),
+            "unconfirmed WAL " + now.cdcLagBytes().entrySet().stream()
+                .map(e -> e.getKey() + " " + (e.getValue() < 0 ? "-" : human(e.getValue()) + "B"))
+                .collect(Collectors.joining("  "))));
         lines.add(String.format("  %-16s clickhouse %s rows   postgresql ~%s rows", "sinks",
             human(now.clickhouseRows()), human(now.postgresRows())));
         lines.add(String.format("  %-16s %s", "last change", lastChange));
