@@ -1,6 +1,7 @@
 package io.melodyud.topologies.common;
 
 import io.melodyud.contracts.config.ConfigDocs;
+import io.melodyud.topologies.ads.AdReportsConfig;
 import io.melodyud.topologies.plays.PlayAnalyticsConfig;
 import io.melodyud.topologies.royalties.RoyaltiesConfig;
 import java.io.IOException;
@@ -20,7 +21,8 @@ public final class ConfigReference {
     /** Reference file (relative to the repository root) of each application's definition. */
     public static final Map<String, ConfigDef> REFERENCES = new TreeMap<>(Map.of(
         "docs/config/play-analytics.md", PlayAnalyticsConfig.DEFINITION,
-        "docs/config/royalties.md", RoyaltiesConfig.DEFINITION));
+        "docs/config/royalties.md", RoyaltiesConfig.DEFINITION,
+        "docs/config/ad-reports.md", AdReportsConfig.DEFINITION));
 
     private ConfigReference() {
     }
