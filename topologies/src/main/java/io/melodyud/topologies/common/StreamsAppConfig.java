@@ -101,6 +101,8 @@ public abstract class StreamsAppConfig extends AbstractConfig {
             DeadLetterHandlers.Processing.class.getName());
         props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
             DeadLetterHandlers.Production.class.getName());
+        // Reference data in global stores gets the same handler: a bad row is counted and logged, not fatal.
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDbConfig.class.getName());
         props.put(BoundedMemoryRocksDbConfig.TOTAL_MEMORY_CONFIG, rocksDbMemoryBytes());
         if (httpPort() > 0) {
