@@ -89,12 +89,17 @@ public final class QueryServer implements AutoCloseable {
                     send(exchange, new Answer(405, Map.of("error", "only GET is served")));
                     return;
                 }
-                final String[] segments = exchange.getRequestURI().getPath().replaceAll("^/+|/+$", "").split("/");
-                final Map<String, String> query = query(exchange.getRequestURI());
-                send(exchange, answer(exchange, segments, query, route, locator));
-            } catch (final RuntimeException e) {
-                LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
-                send(exchange, new Answer(500, Map.of("error", String.valueOf(e.getMessage()))));
+                Answer computed;
+                try {
+                    final String[] segments = exchange.getRequestURI().getPath().replaceAll("^/+|/+$", "")
+                        .split("/");
+                    computed = answer(exchange, segments, query(exchange.getRequestURI()), route, locator);
+                } catch (final RuntimeException e) {
+                    // Answered, not thrown: a handler that throws closes the connection without a response.
+                    LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
+                    computed = new Answer(500, Map.of("error", String.valueOf(e.getMessage())));
+                }
+                send(exchange, computed);
             }
         });
     }
@@ -208,10 +213,15 @@ public final class QueryServer implements AutoCloseable {
     public void json(final String prefix, final java.util.function.Function<URI, Answer> answer) {
         server.createContext(prefix, exchange -> {
             try (exchange) {
-                send(exchange, answer.apply(exchange.getRequestURI()));
-            } catch (final RuntimeException e) {
-                LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
-                send(exchange, new Answer(500, Map.of("error", String.valueOf(e.getMessage()))));
+                Answer computed;
+                try {
+                    computed = answer.apply(exchange.getRequestURI());
+                } catch (final RuntimeException e) {
+                    // Answered, not thrown: a handler that throws closes the connection without a response.
+                    LOG.warn("HTTP {} failed", exchange.getRequestURI(), e);
+                    computed = new Answer(500, Map.of("error", String.valueOf(e.getMessage())));
+                }
+                send(exchange, computed);
             }
         });
     }

@@ -83,6 +83,12 @@ final class StatementProcessor implements Processor<Long, RoyaltyCodecs.Deltas, 
         }
         final CommitHook hook = context.getStateStore(COMMIT_HOOK);
         hook.register(context, this::publishChanged);
+        if (liveIntervalMs > 0) {
+            // Commits happen only while input arrives: without this, the last changes before a quiet spell would
+            // wait for the next delta to be published.
+            context.schedule(Duration.ofMillis(liveIntervalMs), PunctuationType.WALL_CLOCK_TIME,
+                now -> publishUnpublished(now));
+        }
         context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::closePeriods);
     }
 
@@ -134,7 +140,15 @@ final class StatementProcessor implements Processor<Long, RoyaltyCodecs.Deltas, 
         }
         changed.clear();
         final long now = context.currentSystemTimeMs();
-        if (unpublished.isEmpty() || (lastPublished != Long.MIN_VALUE && now - lastPublished < liveIntervalMs)) {
+        if (lastPublished != Long.MIN_VALUE && now - lastPublished < liveIntervalMs) {
+            return;
+        }
+        publishUnpublished(now);
+    }
+
+    /** LIVE records of the open lines stored since they changed, ADJUSTMENT records of closed ones. */
+    private void publishUnpublished(final long now) {
+        if (unpublished.isEmpty()) {
             return;
         }
         lastPublished = now;

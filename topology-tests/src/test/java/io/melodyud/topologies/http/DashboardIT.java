@@ -184,11 +184,16 @@ class DashboardIT {
         final long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
-            final HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString());
-            last = response.statusCode() + " " + response.body();
-            if (response.statusCode() == 200 && ready.test(response.body())) {
-                return;
+            try {
+                final HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+                last = response.statusCode() + " " + response.body();
+                if (response.statusCode() == 200 && ready.test(response.body())) {
+                    return;
+                }
+            } catch (final IOException e) {
+                // The API is not listening yet, or restarting.
+                last = e.toString();
             }
             Thread.sleep(300);
         }

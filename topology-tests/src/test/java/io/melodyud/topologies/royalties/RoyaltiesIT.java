@@ -91,7 +91,7 @@ class RoyaltiesIT {
         Files.writeString(settings, String.join("\n",
             "application.id=" + applicationId,
             "state.dir=" + stateDir,
-            "http.port=0",
+            "http.port=" + Integer.getInteger("royalties.it.http.port", 0),
             "schema.registry.url=" + stack.registryUrl(),
             "kafka.bootstrap.servers=" + stack.kafkaBootstrapServers(),
             "kafka.num.stream.threads=2",
@@ -100,7 +100,7 @@ class RoyaltiesIT {
             .toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
             RoyaltiesApp.class.getName(), settings.toString());
         builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
-            work.resolve("app.log").toFile()));
+            Path.of("target", applicationId + ".log").toAbsolutePath().toFile()));
         return builder.start();
     }
 
@@ -260,10 +260,14 @@ class RoyaltiesIT {
             merge(expected, sendPlays(producer, 10_000, 3, base.plusSeconds(800)));
             app = startApp(work.resolve("state-2"));
             final Map<String, String> want = flatten(expected);
-            await("statements " + want, () -> {
-                readStatements(statements, latest, adjustments);
-                return flatten(seen(latest, adjustments)).equals(want);
-            });
+            try {
+                await("statements " + want, () -> {
+                    readStatements(statements, latest, adjustments);
+                    return flatten(seen(latest, adjustments)).equals(want);
+                });
+            } catch (final AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; seen " + flatten(seen(latest, adjustments)), e);
+            }
             final long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
             while (System.nanoTime() < quietUntil) {
                 readStatements(statements, latest, adjustments);
