@@ -62,6 +62,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * </ol>
  * Prints events per second (from process start, and from its first commit), peak RSS and the state directory's
  * size, then removes the run's internal topics and erases the benchmark's campaigns and listeners (tombstones).
+ * The event topics are shared: an ad-reports application already running on the stack (`ops/melody run`) counts
+ * the benchmark's events too, and competes for the cores; stop it first for figures of one application.
  * Arguments: {@code --load N} (0 to reuse what is there), {@code --threads T}, {@code --heap 1g},
  * {@code --event-rate R}, {@code --jfr true} (record a profile), and any application setting such as
  * {@code --kafka.commit.interval.ms 5000}.
@@ -107,10 +109,11 @@ public final class AdReportsBenchmark {
                 }
                 events.forEach(tp -> from.put(tp, 0L));
             }
+            // Campaigns first: an application already reading these topics (`ops/melody run`) then knows them.
+            loadReferenceData(serdes, producer, false);
             if (load > 0) {
                 loadEvents(serdes, producer, load, Long.parseLong(options.get("event-rate")));
             }
-            loadReferenceData(serdes, producer, false);
             try {
                 run(stack, options, from);
             } finally {

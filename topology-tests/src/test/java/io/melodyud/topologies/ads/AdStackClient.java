@@ -121,6 +121,14 @@ final class AdStackClient implements AutoCloseable {
             && committed.get(e.getKey()) != null && committed.get(e.getKey()).offset() >= e.getValue().offset());
     }
 
+    /** End offset of a topic, summed over its partitions. */
+    long endOffset(final String topic) throws Exception {
+        final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+            .forEach(p -> request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+        return admin.listOffsets(request).all().get().values().stream().mapToLong(i -> i.offset()).sum();
+    }
+
     /** Deletes the application's internal topics and its consumer group. */
     void deleteApplication(final String applicationId) throws Exception {
         final List<String> internal = admin.listTopics().names().get().stream()
