@@ -84,6 +84,13 @@ class AdReportsIT {
             if (app != null) {
                 app.destroyForcibly().waitFor();
             }
+            // Kept for a look after a failure (the work directory is deleted).
+            final Path log = work.resolve("app.log");
+            if (Files.exists(log)) {
+                Files.createDirectories(Path.of("target", "it-logs"));
+                Files.copy(log, Path.of("target", "it-logs", applicationId + ".log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
             campaignsToErase.forEach(id -> kafka.send(Topics.CDC_AD_CAMPAIGNS, id, null));
             usersToErase.forEach(id -> kafka.send(Topics.CDC_USERS, id, null));
             kafka.producer.flush();
@@ -102,7 +109,9 @@ class AdReportsIT {
             "schema.registry.url=" + kafka.stack.registryUrl(),
             "kafka.bootstrap.servers=" + kafka.stack.kafkaBootstrapServers(),
             "kafka.num.stream.threads=2",
-            "kafka.commit.interval.ms=200"));
+            "kafka.commit.interval.ms=200",
+            // The killed instance's members hold their partitions until their session expires.
+            "kafka.session.timeout.ms=10000"));
         lines.addAll(List.of(settings));
         Files.writeString(file, String.join("\n", lines));
         final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")

@@ -34,7 +34,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class AdStackClient implements AutoCloseable {
 
-    static final Duration DEADLINE = Duration.ofSeconds(120);
+    static final Duration DEADLINE = Duration.ofSeconds(240);
 
     final LocalStack stack;
     final TopicSerdes serdes;
