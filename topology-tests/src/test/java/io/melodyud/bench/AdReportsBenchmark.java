@@ -48,8 +48,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Benchmark of the ad-reports application on the local stack (not a test: it prints figures).
  *
  * <ol>
- *   <li>Load: empties {@code melody.events.ad-impressions} and {@code melody.events.ad-clicks} (delete and create
- *       again), writes 500 campaigns and 50,000 listeners (5% on paid tiers) of a reserved id range to the CDC
+ *   <li>Load: appends to {@code melody.events.ad-impressions} and {@code melody.events.ad-clicks} (with
+ *       {@code --recreate true}, empties them first: only when nothing else reads them), writes 500 campaigns and 50,000 listeners (5% on paid tiers) of a reserved id range to the CDC
  *       topics, and produces N events: impressions (Zipf(1.1) campaign popularity, 20 countries weighted like an
  *       audience, a tenth of the listeners not replicated yet), 3% clicks a few seconds after their impression
  *       (a tenth of them sent before it), 3% producer retries, 0.5% impressions 1-8 minutes late. Event time
@@ -57,11 +57,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   <li>Warm-up: starts the application (exactly-once, fresh application id and state) with its event inputs
  *       skipped, until it has read the campaigns and listeners, and stops it: a running deployment knows its
  *       campaigns before the events of the day arrive.</li>
- *   <li>Run: rewinds the event inputs, starts the application again on the same state, and waits until its
+ *   <li>Run: rewinds the event inputs to where the load began, starts the application again on the same state, and waits until its
  *       consumer group has committed the end of the inputs and of its repartition topics.</li>
  * </ol>
  * Prints events per second (from process start, and from its first commit), peak RSS and the state directory's
  * size, then removes the run's internal topics and erases the benchmark's campaigns and listeners (tombstones).
+ * The event topics are shared: an ad-reports application already running on the stack (`ops/melody run`) counts
+ * the benchmark's events too, and competes for the cores; stop it first for figures of one application.
  * Arguments: {@code --load N} (0 to reuse what is there), {@code --threads T}, {@code --heap 1g},
  * {@code --event-rate R}, {@code --jfr true} (record a profile), and any application setting such as
  * {@code --kafka.commit.interval.ms 5000}.
@@ -90,16 +92,30 @@ public final class AdReportsBenchmark {
         final LocalStack stack = LocalStack.fromSystemProperty();
         final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
             Map.of(RegistryConfig.URL, stack.registryUrl()))));
-        try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
+        try (KafkaProducer<byte[], byte[]> producer = producer(stack);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                 stack.kafkaBootstrapServers()))) {
             final long load = Long.parseLong(options.get("load"));
+            final List<TopicPartition> events = eventPartitions(admin);
+            // The run reads what this load appends (the topics are shared: other applications may be reading
+            // them, so they are not emptied); with --load 0, everything in them.
+            final Map<TopicPartition, Long> from = new HashMap<>();
+            if (load > 0 && !options.containsKey("recreate")) {
+                from.putAll(endOffsets(admin, events));
+            } else {
+                if (load > 0) {
+                    recreate(stack, Topics.AD_IMPRESSIONS);
+                    recreate(stack, Topics.AD_CLICKS);
+                }
+                events.forEach(tp -> from.put(tp, 0L));
+            }
+            // Campaigns first: an application already reading these topics (`ops/melody run`) then knows them.
+            loadReferenceData(serdes, producer, false);
             if (load > 0) {
-                recreate(stack, Topics.AD_IMPRESSIONS);
-                recreate(stack, Topics.AD_CLICKS);
                 loadEvents(serdes, producer, load, Long.parseLong(options.get("event-rate")));
             }
-            loadReferenceData(serdes, producer, false);
             try {
-                run(stack, options);
+                run(stack, options, from);
             } finally {
                 loadReferenceData(serdes, producer, true);
             }
@@ -241,7 +257,17 @@ public final class AdReportsBenchmark {
             + "time%n", impressions, clicks, seconds, (impressions + clicks) / seconds, spanMs / 1000);
     }
 
-    static void run(final LocalStack stack, final Map<String, String> options) throws Exception {
+    private static List<TopicPartition> eventPartitions(final Admin admin) throws Exception {
+        final List<TopicPartition> events = new ArrayList<>();
+        for (final Topic<?, ?> topic : List.of(Topics.AD_IMPRESSIONS, Topics.AD_CLICKS)) {
+            admin.describeTopics(List.of(topic.name())).allTopicNames().get().get(topic.name()).partitions()
+                .forEach(p -> events.add(new TopicPartition(topic.name(), p.partition())));
+        }
+        return events;
+    }
+
+    static void run(final LocalStack stack, final Map<String, String> options, final Map<TopicPartition, Long> from)
+            throws Exception {
         final String applicationId = "bench-ads-" + Long.toHexString(System.currentTimeMillis());
         final Path dir = Path.of("target", "bench", applicationId).toAbsolutePath();
         Files.createDirectories(dir);
@@ -257,13 +283,9 @@ public final class AdReportsBenchmark {
                 .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("\n"))));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 stack.kafkaBootstrapServers()))) {
-            final List<TopicPartition> events = new ArrayList<>();
-            for (final Topic<?, ?> topic : List.of(Topics.AD_IMPRESSIONS, Topics.AD_CLICKS)) {
-                admin.describeTopics(List.of(topic.name())).allTopicNames().get().get(topic.name()).partitions()
-                    .forEach(p -> events.add(new TopicPartition(topic.name(), p.partition())));
-            }
+            final List<TopicPartition> events = eventPartitions(admin);
             final Map<TopicPartition, Long> eventsEnd = endOffsets(admin, events);
-            final long total = eventsEnd.values().stream().mapToLong(Long::longValue).sum();
+            final long total = events.stream().mapToLong(tp -> eventsEnd.get(tp) - from.get(tp)).sum();
             try {
                 // Warm-up: the campaigns and listeners, with the events skipped.
                 final Map<TopicPartition, OffsetAndMetadata> atEnd = new HashMap<>();
@@ -278,7 +300,7 @@ public final class AdReportsBenchmark {
                     warmUp.waitFor();
                 }
                 final Map<TopicPartition, OffsetAndMetadata> rewound = new HashMap<>();
-                events.forEach(tp -> rewound.put(tp, new OffsetAndMetadata(0)));
+                events.forEach(tp -> rewound.put(tp, new OffsetAndMetadata(from.get(tp))));
                 // Kafka Streams does not leave its group on close: the offsets can move once the session expired.
                 final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
                 while (true) {
@@ -308,7 +330,7 @@ public final class AdReportsBenchmark {
                         final Map<TopicPartition, OffsetAndMetadata> committed = admin
                             .listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
                         final long consumed = events.stream().mapToLong(tp -> committed.containsKey(tp)
-                            ? committed.get(tp).offset() : 0).sum();
+                            ? committed.get(tp).offset() - from.get(tp) : 0).sum();
                         if (firstCommit == 0 && consumed > 0) {
                             firstCommit = System.nanoTime();
                         }

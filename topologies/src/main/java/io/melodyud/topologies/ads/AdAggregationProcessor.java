@@ -42,8 +42,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *       than the last emitted;</li>
  *   <li>final reports: once, when every intake partition's watermark has passed the hour's end plus the grace
  *       period, so that no intake partition will add to it any more (a lagging partition holds the hour open
- *       instead of seeing its events dropped). The final report has a higher version than every live one, and is
- *       written to the live topic too, so that a reader of live reports sees the hour settle;</li>
+ *       instead of seeing its events dropped; one quiet for {@code ads.idle.timeout.ms} is not waited for, see
+ *       {@link #closingWatermark}). The final report has a higher version than every live one, and is written to
+ *       the live topic too, so that a reader of live reports sees the hour settle;</li>
  *   <li>pacing alerts: once per campaign and threshold (80% and 100% of the budget), the thresholds fired being
  *       kept in state, so that replays and restarts never repeat one.</li>
  * </ul>
@@ -78,6 +79,9 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
     private final TreeSet<Long> openHours = new TreeSet<>();
     private final TreeSet<Long> closedHours = new TreeSet<>();
     private final Map<Integer, Long> sourceWatermarks = new HashMap<>();
+    /** Wall-clock time each intake partition's watermark last moved (or this task started). */
+    private final Map<Integer, Long> lastAdvanced = new HashMap<>();
+    private long startedAt;
     private long closedUpTo = Long.MIN_VALUE;
 
     /**
@@ -101,13 +105,20 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
             all.forEachRemaining(entry -> (entry.value.isFinal ? closedHours : openHours)
                 .add(ByteBuffer.wrap(entry.key.get()).getLong()));
         }
+        startedAt = context.currentSystemTimeMs();
         try (KeyValueIterator<Integer, Long> all = watermarks.all()) {
-            all.forEachRemaining(entry -> sourceWatermarks.put(entry.key, entry.value));
+            all.forEachRemaining(entry -> {
+                sourceWatermarks.put(entry.key, entry.value);
+                lastAdvanced.put(entry.key, startedAt);
+            });
         }
-        closedUpTo = closingWatermark();
+        closedUpTo = closingWatermark(startedAt);
         final CommitHook hook = context.getStateStore(COMMIT_HOOK);
         hook.register(context, this::publish);
         context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::expire);
+        // An intake partition going quiet changes nothing on its own: look again as the wall clock moves.
+        context.schedule(Duration.ofMillis(Math.min(1_000L, config.idleTimeoutMs())), PunctuationType.WALL_CLOCK_TIME,
+            now -> close(context.currentStreamTimeMs()));
     }
 
     @Override
@@ -116,6 +127,7 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
             final Long previous = sourceWatermarks.get(watermark.source());
             if (previous == null || watermark.timeMs() > previous) {
                 sourceWatermarks.put(watermark.source(), watermark.timeMs());
+                lastAdvanced.put(watermark.source(), context.currentSystemTimeMs());
                 watermarks.put(watermark.source(), watermark.timeMs());
                 close(record.timestamp());
             }
@@ -140,8 +152,8 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
                 report.users().update(HllSketch.heapify(hour.sketch()));
             }
             if (state.isFinal || hour.hourStart() + HOUR_MS + config.graceMs() <= closedUpTo) {
-                // Only when an intake partition counted an event after every partition had closed the hour (which
-                // the watermarks are there to prevent): the final report is emitted again, corrected.
+                // Only when a partition that was not waited for (quiet for the idle timeout) counts an event of an
+                // hour closed meanwhile: the final report is emitted again, corrected, with a higher version.
                 state.isFinal = true;
                 corrections.increment();
             } else {
@@ -191,21 +203,32 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
         changedPacing.put(campaignId, new PacingState(spend, budget, delta.currency(), fired));
     }
 
-    /** The time up to which every intake partition has reported, or MIN_VALUE while one has not reported yet. */
-    private long closingWatermark() {
-        if (sourceWatermarks.size() < expectedSources) {
+    /**
+     * The event time up to which the intake partitions have all counted: the lowest watermark among the partitions
+     * whose watermark moved within the idle timeout (wall clock). A quiet partition is not waited for: it has no
+     * events, or it is stuck, and holding every hour open for it would hold every final report. When all are quiet,
+     * everything read has been counted: the highest watermark. A partition not heard of yet is waited for during the
+     * idle timeout after this task started.
+     */
+    private long closingWatermark(final long now) {
+        final long quietBefore = now - config.idleTimeoutMs();
+        if (sourceWatermarks.size() < expectedSources && startedAt > quietBefore) {
             return Long.MIN_VALUE;
         }
-        long min = Long.MAX_VALUE;
-        for (final long watermark : sourceWatermarks.values()) {
-            min = Math.min(min, watermark);
+        long activeMin = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (final Map.Entry<Integer, Long> source : sourceWatermarks.entrySet()) {
+            max = Math.max(max, source.getValue());
+            if (lastAdvanced.get(source.getKey()) > quietBefore) {
+                activeMin = Math.min(activeMin, source.getValue());
+            }
         }
-        return min;
+        return activeMin != Long.MAX_VALUE ? activeMin : max;
     }
 
-    /** Emits the final report of every hour whose end plus grace all intake partitions have passed. */
+    /** Emits the final report of every hour whose end plus grace the intake partitions have passed. */
     private void close(final long timestamp) {
-        final long closing = closingWatermark();
+        final long closing = closingWatermark(context.currentSystemTimeMs());
         if (closing <= closedUpTo) {
             return;
         }

@@ -36,7 +36,6 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -136,7 +135,6 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
     /** Newest event time of this partition, and the value last sent downstream. */
     private long watermark = UNKNOWN;
     private long sentWatermark = UNKNOWN;
-    private long lastEventWallClock;
 
     /** Pending deltas: campaign id, then (hour index, country) packed in a long. */
     private final Map<Long, CampaignPending> pending = new HashMap<>();
@@ -178,11 +176,8 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
         try (KeyValueIterator<Bytes, byte[]> all = pendingStore.all()) {
             all.forEachRemaining(entry -> remember(new HeldClick(entry.key, AdCodecs.decodePendingClick(entry.value))));
         }
-        lastEventWallClock = context.currentSystemTimeMs();
         final CommitHook hook = context.getStateStore(COMMIT_HOOK);
         hook.register(context, this::flush);
-        context.schedule(Duration.ofMillis(Math.min(1_000L, config.idleTimeoutMs())), PunctuationType.WALL_CLOCK_TIME,
-            this::checkIdle);
     }
 
     @Override
@@ -210,7 +205,6 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
             throw new BadInputException(AdRules.NULL_VALUE, "Tombstone on " + sourceTopic() + " for user "
                 + record.key());
         }
-        lastEventWallClock = now;
     }
 
     private void impression(final Record<Long, Object> record, final AdImpression impression) {
@@ -475,17 +469,6 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
 
     private static byte[] utf8(final String text) {
         return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    /**
-     * A partition without events for the idle timeout moves its event time to the wall clock minus the timeout,
-     * so that the hours it holds open can close (the aggregation closes an hour only when every partition is past
-     * it). Any punctuation also makes the task commit, which sends the new watermark.
-     */
-    private void checkIdle(final long now) {
-        if (now - lastEventWallClock >= config.idleTimeoutMs()) {
-            advance(now - config.idleTimeoutMs());
-        }
     }
 
     /** Sends one delta per campaign with pending counts, then this partition's watermark. */

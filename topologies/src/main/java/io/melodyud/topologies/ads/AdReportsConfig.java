@@ -41,10 +41,14 @@ public final class AdReportsConfig extends StreamsAppConfig {
         .define(MAX_FUTURE_MS, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(0),
             Importance.MEDIUM, "An event (or a campaign or user change) dated more than this far ahead of the wall "
                 + "clock has a broken clock: it goes to the dead-letter topic instead of pushing event time forward.")
-        .define(IDLE_TIMEOUT_MS, Type.LONG, Duration.ofMinutes(1).toMillis(), ConfigDef.Range.atLeast(1000),
-            Importance.MEDIUM, "An input partition that has had no impression or click for this long (wall clock) "
-                + "moves its event time to the wall clock minus this timeout, so that one quiet partition does not "
-                + "hold every hour open. An event that then arrives for an hour closed that way is late.")
+        .define(IDLE_TIMEOUT_MS, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(1000),
+            Importance.MEDIUM, "An hour closes when every input partition's event time has passed its end plus the "
+                + "grace period, except for partitions whose event time has not moved for this long (wall clock): "
+                + "a quiet partition does not hold every final report. Should such a partition then count an event "
+                + "of an hour closed meanwhile, that hour's final report is emitted again, corrected, with a higher "
+                + "version (counter final-correction). When every partition is quiet, hours close up to the newest "
+                + "event time seen. Event time itself never follows the wall clock: after an outage, the backlog is "
+                + "counted, not sent to the late topic.")
         .define(UNIQUE_USERS_LG_K, Type.INT, 12, ConfigDef.Range.between(4, 21), Importance.MEDIUM,
             "log2 of the number of buckets of the HyperLogLog sketch (Apache DataSketches HllSketch, HLL_4) that "
                 + "estimates unique users. Relative standard error of a report's estimate (a union of sketches) "

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -58,8 +59,18 @@ final class AdReportsDriver implements AutoCloseable {
     final TestOutputTopic<Long, AdImpression> anomalies;
     final TestOutputTopic<byte[], byte[]> late;
     final TestOutputTopic<byte[], byte[]> deadLetters;
+    /** What the other intake partitions send the aggregation: their deltas and watermarks. */
+    final TestInputTopic<Long, AdCodecs.IntakeOutput> deltas;
 
     AdReportsDriver(final Map<String, Object> overrides, final Path stateDir) {
+        this(overrides, stateDir, 1);
+    }
+
+    /**
+     * @param inputPartitions partitions the aggregation expects watermarks from; the driver runs partition 0, and a
+     *     test plays the others through {@link #deltas}
+     */
+    AdReportsDriver(final Map<String, Object> overrides, final Path stateDir, final int inputPartitions) {
         this.registry = new InMemorySchemaRegistry();
         this.serdes = new TopicSerdes(registry);
         final Map<String, Object> settings = new HashMap<>();
@@ -71,7 +82,7 @@ final class AdReportsDriver implements AutoCloseable {
         final Properties props = config.streamsProperties(Topics.DLQ_AD_REPORTS.name());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(ErrorCounters.CONFIG_KEY, counters);
-        this.driver = new TopologyTestDriver(AdReportsTopology.build(config, serdes, counters, 1,
+        this.driver = new TopologyTestDriver(AdReportsTopology.build(config, serdes, counters, inputPartitions,
             Clock.fixed(WALL_CLOCK, ZoneOffset.UTC)), props, WALL_CLOCK);
         this.impressions = input(Topics.AD_IMPRESSIONS);
         this.clicks = input(Topics.AD_CLICKS);
@@ -87,6 +98,8 @@ final class AdReportsDriver implements AutoCloseable {
         this.anomalies = output(Topics.AD_ANOMALIES);
         this.late = output(Topics.LATE_AD_EVENTS);
         this.deadLetters = output(Topics.DLQ_AD_REPORTS);
+        this.deltas = driver.createInputTopic(config.applicationId() + "-" + AdReportsTopology.DELTAS_TOPIC
+            + "-repartition", new LongSerializer(), AdCodecs.INTAKE_OUTPUT.serializer());
     }
 
     AdReportsDriver(final Path stateDir) {
@@ -138,7 +151,7 @@ final class AdReportsDriver implements AutoCloseable {
         driver.advanceWallClockTime(Duration.ofMillis(100));
     }
 
-    /** Advances the wall clock past the idle timeout: every quiet partition's event time jumps to the wall clock. */
+    /** Advances the wall clock past the idle timeout: every partition that has not moved since is quiet. */
     void goQuiet() {
         driver.advanceWallClockTime(Duration.ofMillis(config.idleTimeoutMs()));
         driver.advanceWallClockTime(Duration.ofSeconds(1));

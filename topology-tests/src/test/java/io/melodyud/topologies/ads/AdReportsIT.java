@@ -40,6 +40,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -83,6 +84,13 @@ class AdReportsIT {
             if (app != null) {
                 app.destroyForcibly().waitFor();
             }
+            // Kept for a look after a failure (the work directory is deleted).
+            final Path log = work.resolve("app.log");
+            if (Files.exists(log)) {
+                Files.createDirectories(Path.of("target", "it-logs"));
+                Files.copy(log, Path.of("target", "it-logs", applicationId + ".log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
             campaignsToErase.forEach(id -> kafka.send(Topics.CDC_AD_CAMPAIGNS, id, null));
             usersToErase.forEach(id -> kafka.send(Topics.CDC_USERS, id, null));
             kafka.producer.flush();
@@ -101,7 +109,9 @@ class AdReportsIT {
             "schema.registry.url=" + kafka.stack.registryUrl(),
             "kafka.bootstrap.servers=" + kafka.stack.kafkaBootstrapServers(),
             "kafka.num.stream.threads=2",
-            "kafka.commit.interval.ms=200"));
+            "kafka.commit.interval.ms=200",
+            // The killed instance's members hold their partitions until their session expires.
+            "kafka.session.timeout.ms=10000"));
         lines.addAll(List.of(settings));
         Files.writeString(file, String.join("\n", lines));
         final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
@@ -193,7 +203,8 @@ class AdReportsIT {
         try (KafkaConsumer<byte[], byte[]> reports = kafka.committedReader(Topics.AD_REPORTS_LIVE);
              KafkaConsumer<byte[], byte[]> alertReader = kafka.committedReader(Topics.AD_PACING_ALERTS)) {
             sendCdc(scenario);
-            app = startApp(work.resolve("state-1"), 0, "ads.idle.timeout.ms=600000");
+            // A grace of half an hour: other producers' live traffic may move event time to now on every partition.
+            app = startApp(work.resolve("state-1"), 0, "ads.idle.timeout.ms=600000", "ads.grace.ms=1800000");
             awaitCampaigns(4);
             sendEvents(events.subList(0, third));
             // Kill it as soon as it has committed some reports: mid-stream, with transactions open.
@@ -202,7 +213,7 @@ class AdReportsIT {
             app.destroyForcibly().waitFor();
 
             sendEvents(events.subList(2 * third, events.size()));
-            app = startApp(work.resolve("state-2"), port, "ads.idle.timeout.ms=600000");
+            app = startApp(work.resolve("state-2"), port, "ads.idle.timeout.ms=600000", "ads.grace.ms=1800000");
             AdStackClient.await("reports " + scenario.expected + ", seen " + latest(reports, seen, scenario),
                 () -> latest(reports, seen, scenario).equals(scenario.expected));
             // Nothing more arrives later: no event was counted twice.
@@ -252,46 +263,54 @@ class AdReportsIT {
         }
     }
 
-    @Test
-    void hoursCloseWithOneFinalReportLateEventsAndDeadLettersGoToTheirTopics() throws Exception {
-        final long campaignId = campaignBase;
-        final long listener = userBase;
+    /** A campaign and a free listener of this run, sent to the CDC topics (and erased at the end). */
+    private AdCampaign campaignAndListener(final long campaignId, final long listener) {
         final AdCampaign campaign = AvroFixtures.adCampaign().setCampaignId(campaignId).setTargetCountries(List.of())
             .setStartsAt(Instant.now().minus(Duration.ofDays(10))).setEndsAt(Instant.now().plus(Duration.ofDays(10)))
             .setUpdatedAt(Instant.now().minus(Duration.ofDays(5))).setCdcCommittedAt(null).setCdcLsn(null).build();
-        final User user = AvroFixtures.user().setUserId(listener).build();
-        // Two hours ago: the hour is long over, so it closes as soon as the partitions go quiet.
-        final Instant served = Instant.ofEpochMilli(AdIntakeProcessor.hourStart(
-            Instant.now().minus(Duration.ofHours(2)).toEpochMilli())).plus(Duration.ofMinutes(20));
+        campaignsToErase.add(campaignId);
+        usersToErase.add(listener);
+        kafka.send(Topics.CDC_AD_CAMPAIGNS, campaignId, campaign);
+        kafka.send(Topics.CDC_USERS, listener, AvroFixtures.user().setUserId(listener).build());
+        return campaign;
+    }
+
+    /** Whether something else is producing impressions now (the load generator of `ops/melody run`). */
+    private boolean impressionsFlowing() throws Exception {
+        final String topic = Topics.AD_IMPRESSIONS.name();
+        final long before = kafka.endOffset(topic);
+        Thread.sleep(3_000);
+        return kafka.endOffset(topic) > before;
+    }
+
+    @Test
+    void anHourClosesWithOneFinalReportAndALaterImpressionForItIsLate() throws Exception {
+        // Another producer's live traffic moves event time to now on every partition, and this test needs it two
+        // hours back.
+        Assumptions.assumeFalse(impressionsFlowing(), "ad impressions are being produced live on the shared stack");
+        final long campaignId = campaignBase;
+        final long listener = userBase;
+        final Instant hour = Instant.ofEpochMilli(AdIntakeProcessor.hourStart(
+            Instant.now().minus(Duration.ofHours(2)).toEpochMilli()));
+        final Instant served = hour.plus(Duration.ofMinutes(20));
         final AdEvents events = new AdEvents(campaignBase);
 
         kafka.startAtEnd(applicationId, Topics.AD_IMPRESSIONS, Topics.AD_CLICKS, Topics.CDC_USERS,
             Topics.CDC_AD_CAMPAIGNS);
         try (KafkaConsumer<byte[], byte[]> finals = kafka.committedReader(Topics.AD_REPORTS_FINAL);
-             KafkaConsumer<byte[], byte[]> late = kafka.committedReader(Topics.LATE_AD_EVENTS);
-             KafkaConsumer<byte[], byte[]> letters = kafka.committedReader(Topics.DLQ_AD_REPORTS)) {
-            campaignsToErase.add(campaignId);
-            usersToErase.add(listener);
-            kafka.send(Topics.CDC_AD_CAMPAIGNS, campaignId, campaign);
-            kafka.send(Topics.CDC_USERS, listener, user);
-            // A bad campaign change: a dead letter, and the good version stays.
-            final AdCampaign negative = AdCampaign.newBuilder(campaign).setCpm(new BigDecimal("-5.0000")).build();
-            kafka.send(Topics.CDC_AD_CAMPAIGNS, campaignId, negative);
+             KafkaConsumer<byte[], byte[]> late = kafka.committedReader(Topics.LATE_AD_EVENTS)) {
+            campaignAndListener(campaignId, listener);
             kafka.producer.flush();
             app = startApp(work.resolve("state"), 0, "ads.idle.timeout.ms=2000", "ads.grace.ms=60000",
                 "ads.click.hold.ms=30000", "ads.dedup.horizon.ms=14400000");
             awaitCampaigns(1);
 
-            final List<AdImpression> counted = List.of(events.impression(campaignId, listener, "CO", served),
-                events.impression(campaignId, listener, "CO", served.plusSeconds(60)));
-            counted.forEach(i -> kafka.send(Topics.AD_IMPRESSIONS, listener, i));
-            final byte[] json = ("{\"campaign_id\": " + campaignId + "}").getBytes(StandardCharsets.UTF_8);
-            kafka.sendRaw(Topics.AD_IMPRESSIONS, new byte[8], json);
-            final byte[] unknownId = {0, 0x7f, (byte) campaignId, (byte) (campaignId >> 8), (byte) (campaignId >> 16),
-                1, 3};
-            kafka.sendRaw(Topics.AD_CLICKS, new byte[8], unknownId);
-            final AdImpression unknownCampaign = events.impression(campaignId + 1, listener, "CO", served);
-            kafka.send(Topics.AD_IMPRESSIONS, listener, unknownCampaign);
+            kafka.send(Topics.AD_IMPRESSIONS, listener, events.impression(campaignId, listener, "CO", served));
+            kafka.send(Topics.AD_IMPRESSIONS, listener, events.impression(campaignId, listener, "CO",
+                served.plusSeconds(60)));
+            // The listener's partition reaches the end of the hour plus the grace period; the others are quiet.
+            kafka.send(Topics.AD_IMPRESSIONS, listener, events.impression(campaignId, listener, "CO",
+                hour.plus(Duration.ofMinutes(61)).plusSeconds(1)));
             kafka.producer.flush();
 
             final List<AdReport> finalReports = new ArrayList<>();
@@ -302,6 +321,7 @@ class AdReportsIT {
             });
             assertEquals(1, finalReports.size());
             assertTrue(finalReports.get(0).getIsFinal());
+            assertEquals(hour, finalReports.get(0).getWindowStart());
             assertEquals(2, finalReports.get(0).getImpressions());
 
             final AdImpression tooLate = events.impression(campaignId, listener, "CO", served.plusSeconds(120));
@@ -319,6 +339,40 @@ class AdReportsIT {
             assertEquals("after-grace", header(lateRecords.get(0), AdIntakeProcessor.LATE_REASON_HEADER));
             assertEquals(tooLate, kafka.serdes.value(Topics.AD_IMPRESSIONS).deserializer()
                 .deserialize(Topics.AD_IMPRESSIONS.name(), lateRecords.get(0).value()));
+            // The final report is not emitted again.
+            final long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() < quietUntil) {
+                kafka.poll(finals, Topics.AD_REPORTS_FINAL).stream().filter(r -> r.getCampaignId() == campaignId)
+                    .forEach(finalReports::add);
+            }
+            assertEquals(1, finalReports.size());
+        }
+    }
+
+    @Test
+    void badRecordsBecomeDeadLettersWithTheirBytesAndReason() throws Exception {
+        final long campaignId = campaignBase;
+        final long listener = userBase;
+        kafka.startAtEnd(applicationId, Topics.AD_IMPRESSIONS, Topics.AD_CLICKS, Topics.CDC_USERS,
+            Topics.CDC_AD_CAMPAIGNS);
+        try (KafkaConsumer<byte[], byte[]> letters = kafka.committedReader(Topics.DLQ_AD_REPORTS)) {
+            final AdCampaign campaign = campaignAndListener(campaignId, listener);
+            // A bad campaign change: a dead letter, and the good version stays.
+            kafka.send(Topics.CDC_AD_CAMPAIGNS, campaignId, AdCampaign.newBuilder(campaign)
+                .setCpm(new BigDecimal("-5.0000")).build());
+            kafka.producer.flush();
+            app = startApp(work.resolve("state"), 0);
+            awaitCampaigns(1);
+
+            final byte[] json = ("{\"campaign_id\": " + campaignId + "}").getBytes(StandardCharsets.UTF_8);
+            kafka.sendRaw(Topics.AD_IMPRESSIONS, new byte[8], json);
+            final byte[] unknownId = {0, 0x7f, (byte) campaignId, (byte) (campaignId >> 8), (byte) (campaignId >> 16),
+                1, 3};
+            kafka.sendRaw(Topics.AD_CLICKS, new byte[8], unknownId);
+            final AdImpression unknownCampaign = new AdEvents(campaignBase).impression(campaignId + 1, listener, "CO",
+                Instant.now().minusSeconds(30));
+            kafka.send(Topics.AD_IMPRESSIONS, listener, unknownCampaign);
+            kafka.producer.flush();
 
             final Set<String> reasons = new HashSet<>();
             final List<ConsumerRecord<byte[], byte[]>> mine = new ArrayList<>();
@@ -345,13 +399,6 @@ class AdReportsIT {
                     assertEquals(Topics.AD_IMPRESSIONS.name(), header(record, DeadLetterHandlers.TOPIC_HEADER));
                 }
             }
-            // The final report is not emitted again.
-            final long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-            while (System.nanoTime() < quietUntil) {
-                kafka.poll(finals, Topics.AD_REPORTS_FINAL).stream().filter(r -> r.getCampaignId() == campaignId)
-                    .forEach(finalReports::add);
-            }
-            assertEquals(1, finalReports.size());
         }
     }
 

@@ -9,6 +9,7 @@ import io.melodyud.avro.event.AdClick;
 import io.melodyud.avro.event.AdImpression;
 import io.melodyud.avro.output.AdReport;
 import io.melodyud.contracts.config.LocalStack;
+import io.melodyud.contracts.fixtures.AvroFixtures;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -111,7 +112,10 @@ class AdReportsSqlCheckIT {
                     app.send((AdClick) event);
                 }
             }
-            app.goQuiet();
+            // Event time moves past the day plus the grace period: every hour of the day closes.
+            app.send(AvroFixtures.adImpression().setImpressionId(new java.util.UUID(0, 1))
+                .setCampaignId(scenario.campaigns.get(0).id()).setUserId(5_000_000L)
+                .setServedAt(DAY.plus(Duration.ofHours(26))).build());
             for (final AdReport report : app.finals.readValuesToList()) {
                 final Row previous = fromTopology.put(AdAggregationProcessor.outputKey(report), new Row(
                     report.getImpressions(), report.getClicks(), report.getUnattributedClicks(), report.getSpend()));

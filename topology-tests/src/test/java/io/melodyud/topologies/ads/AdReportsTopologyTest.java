@@ -330,16 +330,58 @@ class AdReportsTopologyTest {
         assertEquals(1, app.counters.count("late", "click:after-grace"));
     }
 
+    /** A driver whose aggregation expects two intake partitions: the test plays partition 1. */
+    private AdReportsDriver twoPartitions() {
+        app.close();
+        app = new AdReportsDriver(Map.of(), stateDir.resolve("two"), 2);
+        app.change(AvroFixtures.adCampaign().build());
+        app.change(AvroFixtures.user().build());
+        return app;
+    }
+
+    private static AdCodecs.Watermark watermark(final int partition, final String time) {
+        return new AdCodecs.Watermark(partition, Instant.parse(time).toEpochMilli());
+    }
+
     @Test
-    void aQuietPartitionLetsItsHoursCloseAfterTheIdleTimeout() {
-        app.send(events.impression(LISTENER, t(0)));
-        app.tick();
-        assertTrue(app.finals.isEmpty(), "the hour is open while the partition is busy");
-        // No event for the idle timeout: the partition's event time moves to the wall clock (a day later).
-        app.goQuiet();
+    void anHourClosesOnlyWhenEveryInputPartitionHasPassedIt() {
+        twoPartitions();
+        app.send(events.impression(LISTENER, t(0)), events.impression(LISTENER,
+            Instant.parse("2025-03-14T20:10:00Z")));
+        assertTrue(app.finals.isEmpty(), "partition 1 has not reported yet");
+        app.deltas.pipeInput(1L, watermark(1, "2025-03-14T20:09:59.999Z"));
+        assertTrue(app.finals.isEmpty(), "partition 1 could still count an event of 19:00-20:00");
+        app.deltas.pipeInput(1L, watermark(1, "2025-03-14T20:10:00Z"));
         final List<AdReport> finals = app.finals.readValuesToList();
         assertEquals(1, finals.size());
+        assertEquals(HOUR, finals.get(0).getWindowStart());
+    }
+
+    @Test
+    void aQuietPartitionIsNotWaitedForAndALateDeltaCorrectsTheFinal() {
+        twoPartitions();
+        app.deltas.pipeInput(1L, watermark(1, "2025-03-14T19:40:00Z"));
+        app.send(events.impression(LISTENER, t(0)), events.impression(LISTENER,
+            Instant.parse("2025-03-14T20:10:00Z")));
+        assertTrue(app.finals.isEmpty(), "partition 1 is behind, and not quiet yet");
+        // Partition 1 stays at 19:40 for the idle timeout while partition 0 goes on.
+        app.goQuiet();
+        app.send(events.impression(LISTENER, Instant.parse("2025-03-14T20:11:00Z")));
+        final List<AdReport> finals = app.finals.readValuesToList();
+        assertEquals(1, finals.size(), "the quiet partition is not waited for");
         assertEquals(1, finals.get(0).getImpressions());
+
+        // It wakes up with an impression of the closed hour: counted, and the final report corrected.
+        final byte[] sketch = new HllSketch(app.config.uniqueUsersLgK()).toCompactByteArray();
+        app.deltas.pipeInput(AdEvents.CAMPAIGN, new AdCodecs.CampaignDelta("COP", 2_500_000_000L, List.of(
+            new AdCodecs.HourDelta(AdRules.countryCode("CO"), HOUR.toEpochMilli(), 1, 0, 0, 0,
+                AdEvents.CPM.unscaledValue().longValueExact(), t(20).toEpochMilli(), sketch))));
+        final List<AdReport> corrected = app.finals.readValuesToList();
+        assertEquals(1, corrected.size());
+        assertEquals(2, corrected.get(0).getImpressions());
+        assertTrue(corrected.get(0).getVersion() > finals.get(0).getVersion());
+        assertEquals(spend(2, AdEvents.CPM), corrected.get(0).getSpend());
+        assertEquals(1, app.counters.count("final-correction", "delta-after-close"));
     }
 
     @Test

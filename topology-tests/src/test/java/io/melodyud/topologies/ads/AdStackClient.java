@@ -34,7 +34,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 final class AdStackClient implements AutoCloseable {
 
-    static final Duration DEADLINE = Duration.ofSeconds(120);
+    static final Duration DEADLINE = Duration.ofSeconds(240);
 
     final LocalStack stack;
     final TopicSerdes serdes;
@@ -119,6 +119,14 @@ final class AdStackClient implements AutoCloseable {
             .partitionsToOffsetAndMetadata().get();
         return ends.entrySet().stream().allMatch(e -> e.getValue().offset() > records
             && committed.get(e.getKey()) != null && committed.get(e.getKey()).offset() >= e.getValue().offset());
+    }
+
+    /** End offset of a topic, summed over its partitions. */
+    long endOffset(final String topic) throws Exception {
+        final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+            .forEach(p -> request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+        return admin.listOffsets(request).all().get().values().stream().mapToLong(i -> i.offset()).sum();
     }
 
     /** Deletes the application's internal topics and its consumer group. */
