@@ -17,6 +17,12 @@ import org.rocksdb.WriteBufferManager;
  *
  * <p>The cache is per process by necessity (RocksDB shares it through a native object), created once from the
  * first store's configuration.
+ *
+ * <p>A memtable takes a whole arena block as soon as it holds a record, and Kafka Streams' defaults (16 MB memtables,
+ * so 1 MB blocks) let thirty stores with a few records each exceed a 16 MB write buffer budget on their own. The
+ * manager then asks every writing store to flush, for ever: play analytics wrote thousands of one-kilobyte files,
+ * its writes stopped behind the single flush thread, and its transactions outlived {@code transaction.timeout.ms}.
+ * Small arena blocks and memtables sized from the budget keep the idle stores' share of it small.
  */
 public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
 
@@ -24,9 +30,25 @@ public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
 
     /** Share of the total given to memtables; the rest caches blocks. */
     private static final double WRITE_BUFFER_RATIO = 0.25;
+    /** Memory a memtable takes per allocation; RocksDB's default is an eighth of the memtable size. */
+    static final long ARENA_BLOCK_BYTES = 64L * 1024;
+    /** Kafka Streams' own memtable size, the upper bound. */
+    private static final long MAX_MEMTABLE_BYTES = 16L * 1024 * 1024;
 
     private static Cache cache;
     private static WriteBufferManager writeBufferManager;
+
+    /** Forgets the shared cache and write buffer manager (tests that open stores with another budget). */
+    static synchronized void resetSharedMemory() {
+        cache = null;
+        writeBufferManager = null;
+    }
+
+    /** A quarter of the write buffer budget per memtable: one busy store cannot take all of it. */
+    static long memtableBytes(final long totalBytes) {
+        return Math.max(ARENA_BLOCK_BYTES * 8, Math.min(MAX_MEMTABLE_BYTES, (long) (totalBytes * WRITE_BUFFER_RATIO)
+            / 4));
+    }
 
     private static synchronized void initialise(final long totalBytes) {
         if (cache == null) {
@@ -39,7 +61,8 @@ public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
     @Override
     public void setConfig(final String storeName, final Options options, final Map<String, Object> configs) {
         final Object total = configs.get(TOTAL_MEMORY_CONFIG);
-        initialise(total == null ? 256L * 1024 * 1024 : Long.parseLong(total.toString()));
+        final long totalBytes = total == null ? 256L * 1024 * 1024 : Long.parseLong(total.toString());
+        initialise(totalBytes);
         final BlockBasedTableConfig table = (BlockBasedTableConfig) options.tableFormatConfig();
         table.setBlockCache(cache);
         table.setCacheIndexAndFilterBlocks(true);
@@ -47,6 +70,8 @@ public final class BoundedMemoryRocksDbConfig implements RocksDBConfigSetter {
         table.setPinTopLevelIndexAndFilter(true);
         options.setTableFormatConfig(table);
         options.setWriteBufferManager(writeBufferManager);
+        options.setWriteBufferSize(memtableBytes(totalBytes));
+        options.setArenaBlockSize(ARENA_BLOCK_BYTES);
         options.setCompressionType(CompressionType.LZ4_COMPRESSION);
     }
 
