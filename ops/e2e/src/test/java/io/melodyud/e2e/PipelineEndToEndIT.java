@@ -8,6 +8,7 @@ import io.melodyud.contracts.config.LocalStack;
 import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
+import io.melodyud.contracts.topics.TopicCatalogue;
 import io.melodyud.ops.citus.CitusLayout;
 import io.melodyud.ops.citus.OperationalSchema;
 import io.melodyud.ops.citus.SeedData;
@@ -53,6 +54,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -68,9 +70,10 @@ import org.slf4j.LoggerFactory;
  * ({@link ExpectedTotals}).
  *
  * <p>Everything is private to the run (hex suffix): databases on the workers, CDC slot, publication, engine and role,
- * the ClickHouse database, the PostgreSQL schema and role, application ids and consumer groups. The topics are the
- * stack's own (the applications' topic names are fixed): the scratch databases hold exactly the stack's seed, so what
- * CDC publishes repeats the stack's rows, and every consumer starts at the end of the event and output topics.
+ * the CDC topics ({@code cdc.topic.prefix}), the ClickHouse database, the PostgreSQL schema and role, application ids
+ * and consumer groups. Private CDC topics matter: the stack's hold whatever other tests and runs wrote (rate changes,
+ * tier upgrades, CPM changes), which would price the run's plays differently from the seed. The event and output
+ * topics are the stack's own (their names are fixed): every consumer starts at their end.
  */
 class PipelineEndToEndIT {
 
@@ -98,6 +101,7 @@ class PipelineEndToEndIT {
     private final String sinkRole = "it_e2e_sink_" + hex;
     private final String cdcPassword = "pw-" + UUID.randomUUID();
     private final String sinkPassword = "pw-" + UUID.randomUUID();
+    private final String cdcTopicPrefix = "it-e2e-" + hex + ".cdc";
     private final String clickhouseGroup = "it-e2e-" + hex + "-clickhouse";
     private final String postgresGroup = "it-e2e-" + hex + "-postgres";
     private final Map<String, Class<?>> streamsApps = new LinkedHashMap<>();
@@ -123,6 +127,7 @@ class PipelineEndToEndIT {
                 seedWorkers(seed);
                 LOG.info("Seeded {} on {} workers in {} s", name, stack.workerJdbcUrls().size(), secondsSince(started));
                 final Path cdcSettings = cdcSettings();
+                final List<String> cdcTopics = createCdcTopics(admin);
                 provisionCdc(cdcSettings);
 
                 // Every consumer of the run starts at the end of the shared event and output topics.
@@ -146,14 +151,12 @@ class PipelineEndToEndIT {
                     start(app.getKey(), app.getValue(), streamsSettings(app.getKey(), port), Map.of(), "512m");
                 }
 
-                final List<String> cdcTopics = List.of("melody.cdc.users", "melody.cdc.tracks",
-                    "melody.cdc.royalty-rates", "melody.cdc.ad-campaigns");
                 final Map<TopicPartition, Long> cdcBefore = ends(admin, cdcTopics);
                 start("cdc", CdcApp.class, cdcSettings, Map.of("MELODY_CDC_PASSWORD", cdcPassword), "384m", "run");
-                awaitSnapshot(admin, cdcBefore, Map.of("melody.cdc.users", (long) SIZES.users(),
-                    "melody.cdc.tracks", (long) SIZES.tracks(),
-                    "melody.cdc.royalty-rates", (long) seed.royaltyRates().size(),
-                    "melody.cdc.ad-campaigns", (long) SIZES.campaigns()));
+                awaitSnapshot(admin, cdcBefore, Map.of(cdcTopicPrefix + ".users", (long) SIZES.users(),
+                    cdcTopicPrefix + ".tracks", (long) SIZES.tracks(),
+                    cdcTopicPrefix + ".royalty-rates", (long) seed.royaltyRates().size(),
+                    cdcTopicPrefix + ".ad-campaigns", (long) SIZES.campaigns()));
                 for (final Map.Entry<String, Integer> port : ports.entrySet()) {
                     awaitHealthy(port.getKey(), port.getValue());
                 }
@@ -288,17 +291,31 @@ class PipelineEndToEndIT {
             final URI uri = URI.create(stack.workerJdbcUrls().get(w).substring("jdbc:".length()));
             nodes.add("worker" + (w + 1) + "=" + uri.getHost() + ":" + uri.getPort());
         }
-        return settingsFile("cdc", Map.of(
-            "cdc.nodes", String.join(",", nodes),
-            "cdc.reference.node", "worker1",
-            "cdc.database", name,
-            "cdc.user", cdcRole,
-            "cdc.admin.user", stack.pgSuperuser(),
-            "cdc.slot.name", name,
-            "cdc.publication.name", name,
-            "cdc.engine.name", "it-e2e-" + hex,
-            "cdc.heartbeat.interval.ms", "1000",
-            "cdc.offset.flush.interval.ms", "200"));
+        final Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("cdc.nodes", String.join(",", nodes));
+        settings.put("cdc.reference.node", "worker1");
+        settings.put("cdc.database", name);
+        settings.put("cdc.user", cdcRole);
+        settings.put("cdc.admin.user", stack.pgSuperuser());
+        settings.put("cdc.slot.name", name);
+        settings.put("cdc.publication.name", name);
+        settings.put("cdc.engine.name", "it-e2e-" + hex);
+        settings.put("cdc.topic.prefix", cdcTopicPrefix);
+        settings.put("cdc.heartbeat.interval.ms", "1000");
+        settings.put("cdc.offset.flush.interval.ms", "200");
+        return settingsFile("cdc", settings);
+    }
+
+    /** The catalogue's CDC topics (partitions, compaction) under the run's prefix. */
+    private List<String> createCdcTopics(final Admin admin) throws Exception {
+        final List<NewTopic> topics = TopicCatalogue.load().topics().stream()
+            .filter(spec -> spec.name().startsWith("melody.cdc.") && spec.key().equals("long"))
+            .map(spec -> new NewTopic(cdcTopicPrefix + spec.name().substring("melody.cdc".length()),
+                spec.partitions(), (short) 1).configs(spec.configs()))
+            .toList();
+        admin.createTopics(topics).all().get();
+        return topics.stream().map(NewTopic::name).filter(t -> t.endsWith(".users") || t.endsWith(".tracks")
+            || t.endsWith(".royalty-rates") || t.endsWith(".ad-campaigns")).toList();
     }
 
     private void provisionCdc(final Path settings) throws Exception {
@@ -389,12 +406,14 @@ class PipelineEndToEndIT {
         settings.put("royalties.pending.retry.interval.ms", "1000");
         // Clicks held for an impression are settled when the input goes quiet, not a minute later.
         settings.put("ads.idle.timeout.ms", "5000");
+        settings.put("cdc.topic.prefix", cdcTopicPrefix);
         final Map<String, String> own = new LinkedHashMap<>();
         final String prefix = applicationId.endsWith("-plays") ? "charts." : applicationId.endsWith("-royalties")
             ? "royalties." : "ads.";
         settings.forEach((k, v) -> {
             final boolean appSpecific = k.startsWith("charts.") || k.startsWith("royalties.") || k.startsWith("ads.");
-            if (!appSpecific || k.startsWith(prefix)) {
+            final boolean readsCdc = !k.startsWith("cdc.") || !applicationId.endsWith("-plays");
+            if ((!appSpecific || k.startsWith(prefix)) && readsCdc) {
                 own.put(k, v);
             }
         });
@@ -550,7 +569,8 @@ class PipelineEndToEndIT {
         }
         try {
             final List<String> internal = admin.listTopics().names().get().stream()
-                .filter(t -> streamsApps.keySet().stream().anyMatch(id -> t.startsWith(id + "-"))).toList();
+                .filter(t -> streamsApps.keySet().stream().anyMatch(id -> t.startsWith(id + "-"))
+                    || t.startsWith(cdcTopicPrefix + ".")).toList();
             admin.deleteTopics(internal).all().get();
             final List<String> groups = new ArrayList<>(streamsApps.keySet());
             groups.add(clickhouseGroup);

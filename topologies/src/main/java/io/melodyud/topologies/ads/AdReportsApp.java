@@ -45,7 +45,7 @@ public final class AdReportsApp implements AutoCloseable {
         final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(config.registryConfig()));
         final Properties props = config.streamsProperties(Topics.DLQ_AD_REPORTS.name());
         props.put(ErrorCounters.CONFIG_KEY, counters);
-        final int partitions = inputPartitions(props);
+        final int partitions = inputPartitions(props, config.cdcTopic(Topics.CDC_USERS));
         this.streams = new KafkaStreams(AdReportsTopology.build(config, serdes, counters, partitions), props);
         // A thread that died on an unexpected error is replaced: its tasks resume from the last commit.
         streams.setUncaughtExceptionHandler(e -> {
@@ -66,10 +66,10 @@ public final class AdReportsApp implements AutoCloseable {
      * The partition count shared by the impressions, clicks and users topics. They are keyed by user and read
      * together, so they must agree; every one of those partitions gets the campaigns broadcast.
      */
-    static int inputPartitions(final Properties streamsProperties) throws InterruptedException {
+    static int inputPartitions(final Properties streamsProperties, final String usersTopic)
+            throws InterruptedException {
         final Map<String, Object> adminConfig = new StreamsConfig(streamsProperties).getAdminConfigs("ad-reports-setup");
-        final List<String> topics = List.of(Topics.AD_IMPRESSIONS.name(), Topics.AD_CLICKS.name(),
-            Topics.CDC_USERS.name());
+        final List<String> topics = List.of(Topics.AD_IMPRESSIONS.name(), Topics.AD_CLICKS.name(), usersTopic);
         try (Admin admin = Admin.create(adminConfig)) {
             final Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames().get();
             final Map<String, Integer> counts = described.values().stream()

@@ -21,7 +21,7 @@ public final class AdReportsConfig extends StreamsAppConfig {
     public static final String CAMPAIGN_HISTORY_RETENTION_MS = "ads.campaign.history.retention.ms";
     public static final String CLOSED_RETENTION_MS = "ads.reports.closed.retention.ms";
 
-    public static final ConfigDef DEFINITION = baseDefinition("melody-ad-reports")
+    public static final ConfigDef DEFINITION = defineCdcTopicPrefix(baseDefinition("melody-ad-reports"))
         .define(GRACE_MS, Type.LONG, Duration.ofMinutes(10).toMillis(), ConfigDef.Range.atLeast(0), Importance.HIGH,
             "How long after an hour ends (in event time: served_at, clicked_at) its impressions and clicks are still "
                 + "counted. Then the hour's final report is emitted, and a later event for it goes to "

@@ -79,7 +79,7 @@ public final class AdReportsTopology {
         final StreamsBuilder builder = new StreamsBuilder();
         addStores(builder, config);
 
-        final KStream<Long, Object> campaigns = builder.stream(Topics.CDC_AD_CAMPAIGNS.name(),
+        final KStream<Long, Object> campaigns = builder.stream(config.cdcTopic(Topics.CDC_AD_CAMPAIGNS),
                 Consumed.with(serdes.key(Topics.CDC_AD_CAMPAIGNS), serdes.value(Topics.CDC_AD_CAMPAIGNS))
                     .withTimestampExtractor(new UsePartitionTimeOnInvalidTimestamp())
                     .withName("ad-campaigns-source"))
@@ -91,7 +91,7 @@ public final class AdReportsTopology {
                 .withStreamPartitioner(new Broadcast<>()))
             .mapValues(version -> (Object) version, Named.as("ad-campaign-versions"));
 
-        final KStream<Long, Object> users = builder.stream(Topics.CDC_USERS.name(),
+        final KStream<Long, Object> users = builder.stream(config.cdcTopic(Topics.CDC_USERS),
                 Consumed.with(serdes.key(Topics.CDC_USERS), serdes.value(Topics.CDC_USERS))
                     .withTimestampExtractor(new UsePartitionTimeOnInvalidTimestamp())
                     .withName("ad-users-source"))

@@ -2,6 +2,7 @@ package io.melodyud.topologies.common;
 
 import io.melodyud.contracts.config.ConfigLoader;
 import io.melodyud.contracts.registry.RegistryConfig;
+import io.melodyud.contracts.topics.Topic;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -24,6 +25,9 @@ public abstract class StreamsAppConfig extends AbstractConfig {
     public static final String HTTP_ADVERTISED_HOST = "http.advertised.host";
     public static final String ROCKSDB_MEMORY_BYTES = "rocksdb.memory.bytes";
     public static final String KAFKA_PREFIX = "kafka.";
+    public static final String CDC_TOPIC_PREFIX = "cdc.topic.prefix";
+    /** Prefix of the catalogue's CDC topic names ({@code melody.cdc.users}...). */
+    private static final String CATALOGUE_CDC_PREFIX = "melody.cdc";
 
     protected StreamsAppConfig(final ConfigDef definition, final Map<?, ?> originals) {
         super(definition, originals, false);
@@ -49,6 +53,41 @@ public abstract class StreamsAppConfig extends AbstractConfig {
                     + "the process size.");
         RegistryConfig.DEFINITION.configKeys().values().forEach(def::define);
         return def;
+    }
+
+    /**
+     * Declares {@value #CDC_TOPIC_PREFIX}, for the applications that read CDC topics: the same setting, with the same
+     * default, as the CDC connector's, so that one value names the topics on both sides.
+     */
+    protected static ConfigDef defineCdcTopicPrefix(final ConfigDef def) {
+        return def.define(CDC_TOPIC_PREFIX, Type.STRING, CATALOGUE_CDC_PREFIX, new TopicPrefixValidator(),
+            Importance.MEDIUM, "Prefix of the CDC topics this application reads (<prefix>.users, <prefix>.tracks, "
+                + "<prefix>.royalty-rates, <prefix>.ad-campaigns): the CDC connector's cdc.topic.prefix. Another "
+                + "prefix keeps a second environment's reference data apart on a shared cluster.");
+    }
+
+    /** The name of a CDC topic under {@value #CDC_TOPIC_PREFIX}. */
+    public String cdcTopic(final Topic<?, ?> topic) {
+        if (!topic.name().startsWith(CATALOGUE_CDC_PREFIX + ".")) {
+            throw new IllegalArgumentException(topic.name() + " is not a CDC topic");
+        }
+        return getString(CDC_TOPIC_PREFIX) + topic.name().substring(CATALOGUE_CDC_PREFIX.length());
+    }
+
+    /** Kafka's legal topic characters, so that a typo fails at startup and not as a missing source topic. */
+    private static final class TopicPrefixValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(final String name, final Object value) {
+            if (value == null || !value.toString().matches("[a-zA-Z0-9._-]{1,200}")) {
+                throw new org.apache.kafka.common.config.ConfigException(name, value,
+                    "a topic name prefix: letters, digits, '.', '_' and '-'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "[a-zA-Z0-9._-]+";
+        }
     }
 
     public String applicationId() {

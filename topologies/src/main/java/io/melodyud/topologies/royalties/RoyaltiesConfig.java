@@ -19,7 +19,7 @@ public final class RoyaltiesConfig extends StreamsAppConfig {
     public static final String PENDING_RETRY_MS = "royalties.pending.retry.interval.ms";
     public static final String PENDING_MAX_AGE_MS = "royalties.pending.max.age.ms";
 
-    public static final ConfigDef DEFINITION = PlayRules.define(baseDefinition("melody-royalties"))
+    public static final ConfigDef DEFINITION = PlayRules.define(defineCdcTopicPrefix(baseDefinition("melody-royalties")))
         .define(CURRENCY, Type.STRING, "USD", new ConfigDef.NonEmptyString(), Importance.HIGH,
             "Accounting currency of every statement (ISO 4217). Statements add plays of several countries, so "
                 + "they are single-currency: a play whose rate is in another currency is held as pending "

@@ -65,18 +65,18 @@ public final class RoyaltiesTopology {
             Stores.persistentKeyValueStore(StatementProcessor.LINES_STORE), Serdes.Bytes(), Serdes.ByteArray()));
         builder.addStateStore(CommitHook.builder(StatementProcessor.COMMIT_HOOK));
 
-        builder.addGlobalStore(ReferenceData.tracksStore(), Topics.CDC_TRACKS.name(),
+        builder.addGlobalStore(ReferenceData.tracksStore(), config.cdcTopic(Topics.CDC_TRACKS),
             Consumed.<Long, Track>with(serdes.key(Topics.CDC_TRACKS), serdes.value(Topics.CDC_TRACKS))
                 .withName("tracks-source"),
             ReferenceData.TrackUpdater::new);
-        builder.addGlobalStore(ReferenceData.ratesStore(), Topics.CDC_ROYALTY_RATES.name(),
+        builder.addGlobalStore(ReferenceData.ratesStore(), config.cdcTopic(Topics.CDC_ROYALTY_RATES),
             Consumed.<Long, RoyaltyRate>with(serdes.key(Topics.CDC_ROYALTY_RATES),
                 serdes.value(Topics.CDC_ROYALTY_RATES)).withName("rates-source"),
             () -> new ReferenceData.RateUpdater(counters, rateIndex));
 
         // User changes carry timestamp 0: they never move stream time (the plays' event time drives lateness and
         // the dedup horizon), and the task takes them before any play, so reference data goes first.
-        final KStream<Long, Object> users = builder.stream(Topics.CDC_USERS.name(),
+        final KStream<Long, Object> users = builder.stream(config.cdcTopic(Topics.CDC_USERS),
                 Consumed.with(serdes.key(Topics.CDC_USERS), serdes.value(Topics.CDC_USERS))
                     .withTimestampExtractor((record, partitionTime) -> 0L).withName("users-source"))
             .mapValues(user -> (Object) new PlayPricingProcessor.UserChange(user), Named.as("user-changes"));
