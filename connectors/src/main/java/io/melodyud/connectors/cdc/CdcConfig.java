@@ -2,6 +2,7 @@ package io.melodyud.connectors.cdc;
 
 import io.melodyud.contracts.config.ConfigLoader;
 import io.melodyud.contracts.registry.RegistryConfig;
+import io.melodyud.contracts.topics.TopicNames;
 import io.melodyud.contracts.topics.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -174,14 +175,14 @@ public final class CdcConfig extends AbstractConfig {
                 "Node that publishes the reference tables. Citus writes a reference table on every worker in one "
                     + "distributed transaction, so reading it from one node publishes each change once. Default: "
                     + "the first node.")
-            .define(TOPIC_PREFIX, Type.STRING, "melody.cdc", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+            .define(TOPIC_PREFIX, Type.STRING, "melody.cdc", TopicNames.VALIDATOR, Importance.MEDIUM,
                 "Prefix of the logical topics: <prefix>.users, <prefix>.subscriptions, <prefix>.tracks, "
                     + "<prefix>.rights-holders, <prefix>.royalty-rates, <prefix>.ad-campaigns.")
-            .define(OFFSETS_TOPIC, Type.STRING, Topics.CDC_OFFSETS.name(), new ConfigDef.NonEmptyString(),
+            .define(OFFSETS_TOPIC, Type.STRING, Topics.CDC_OFFSETS.name(), TopicNames.VALIDATOR,
                 Importance.MEDIUM, "Compacted topic of Debezium's offset store (one key per node engine).")
-            .define(HEARTBEATS_TOPIC, Type.STRING, Topics.CDC_HEARTBEATS.name(), new ConfigDef.NonEmptyString(),
+            .define(HEARTBEATS_TOPIC, Type.STRING, Topics.CDC_HEARTBEATS.name(), TopicNames.VALIDATOR,
                 Importance.LOW, "Topic the heartbeats are written to (key: node name).")
-            .define(SIGNALS_TOPIC, Type.STRING, Topics.CDC_SIGNALS.name(), new ConfigDef.NonEmptyString(),
+            .define(SIGNALS_TOPIC, Type.STRING, Topics.CDC_SIGNALS.name(), TopicNames.VALIDATOR,
                 Importance.MEDIUM, "Topic of Debezium signals (incremental snapshots on demand); a signal is "
                     + "keyed by the engine name of the node it is for.")
             .define(DLQ_TOPIC, Type.STRING, Topics.DLQ_CDC.name(), new ConfigDef.NonEmptyString(),

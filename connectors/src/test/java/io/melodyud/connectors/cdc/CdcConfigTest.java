@@ -85,6 +85,13 @@ class CdcConfigTest {
     }
 
     @Test
+    void topicPrefixMustBeLegalInATopicName() {
+        final Map<String, String> settings = minimal();
+        settings.put("cdc.topic.prefix", "melody cdc");
+        assertTrue(refused(settings).getMessage().contains("cdc.topic.prefix"));
+    }
+
+    @Test
     void weakerAcksOrNoIdempotenceAreRefusedBecauseTheyCouldLoseChanges() {
         final Map<String, String> acks = minimal();
         acks.put("kafka.acks", "1");

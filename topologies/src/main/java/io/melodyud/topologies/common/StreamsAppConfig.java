@@ -3,6 +3,7 @@ package io.melodyud.topologies.common;
 import io.melodyud.contracts.config.ConfigLoader;
 import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.contracts.topics.Topic;
+import io.melodyud.contracts.topics.TopicNames;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -60,7 +61,7 @@ public abstract class StreamsAppConfig extends AbstractConfig {
      * default, as the CDC connector's, so that one value names the topics on both sides.
      */
     protected static ConfigDef defineCdcTopicPrefix(final ConfigDef def) {
-        return def.define(CDC_TOPIC_PREFIX, Type.STRING, CATALOGUE_CDC_PREFIX, new TopicPrefixValidator(),
+        return def.define(CDC_TOPIC_PREFIX, Type.STRING, CATALOGUE_CDC_PREFIX, TopicNames.VALIDATOR,
             Importance.MEDIUM, "Prefix of the CDC topics this application reads (<prefix>.users, <prefix>.tracks, "
                 + "<prefix>.royalty-rates, <prefix>.ad-campaigns): the CDC connector's cdc.topic.prefix. Another "
                 + "prefix keeps a second environment's reference data apart on a shared cluster.");
@@ -72,22 +73,6 @@ public abstract class StreamsAppConfig extends AbstractConfig {
             throw new IllegalArgumentException(topic.name() + " is not a CDC topic");
         }
         return getString(CDC_TOPIC_PREFIX) + topic.name().substring(CATALOGUE_CDC_PREFIX.length());
-    }
-
-    /** Kafka's legal topic characters, so that a typo fails at startup and not as a missing source topic. */
-    private static final class TopicPrefixValidator implements ConfigDef.Validator {
-        @Override
-        public void ensureValid(final String name, final Object value) {
-            if (value == null || !value.toString().matches("[a-zA-Z0-9._-]{1,200}")) {
-                throw new org.apache.kafka.common.config.ConfigException(name, value,
-                    "a topic name prefix: letters, digits, '.', '_' and '-'");
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "[a-zA-Z0-9._-]+";
-        }
     }
 
     public String applicationId() {

@@ -14,16 +14,15 @@ import io.melodyud.topologies.royalties.RoyaltiesTopology;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyDescription;
 import org.junit.jupiter.api.Test;
 
 /** The applications that read CDC topics read them under the connector's {@code cdc.topic.prefix}. */
 class CdcTopicPrefixTest {
-
-    private static final Pattern TOPIC = Pattern.compile("(?:topics|topic): \\[?([a-z0-9._-]+)");
 
     @Test
     void royaltiesReadUsersTracksAndRatesUnderThePrefix() {
@@ -63,16 +62,15 @@ class CdcTopicPrefixTest {
             StreamsAppConfig.CDC_TOPIC_PREFIX, prefix);
     }
 
-    /** The source topics of the topology that are not event topics. */
+    /** The CDC topics among the topology's sources, global stores included. */
     private static Set<String> cdcSources(final Topology topology) {
-        final Set<String> sources = new TreeSet<>();
-        final Matcher matcher = TOPIC.matcher(topology.describe().toString());
-        while (matcher.find()) {
-            final String topic = matcher.group(1);
-            if (topic.contains(".cdc.")) {
-                sources.add(topic);
-            }
-        }
-        return sources;
+        final TopologyDescription description = topology.describe();
+        final Stream<TopologyDescription.Node> nodes = Stream.concat(
+            description.subtopologies().stream().flatMap(s -> s.nodes().stream()),
+            description.globalStores().stream().map(TopologyDescription.GlobalStore::source));
+        return nodes.filter(n -> n instanceof TopologyDescription.Source)
+            .flatMap(n -> ((TopologyDescription.Source) n).topicSet().stream())
+            .filter(topic -> topic.contains(".cdc."))
+            .collect(Collectors.toCollection(TreeSet::new));
     }
 }

@@ -23,8 +23,6 @@ public final class TopicCatalogue {
 
     public static final String RESOURCE = "/io/melodyud/contracts/topics/catalogue.yaml";
 
-    // Kafka's own rule for legal topic names.
-    private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     private static final Pattern FORMAT = Pattern.compile("long|string|bytes|avro:[A-Za-z_][A-Za-z0-9_.]*");
 
     private final Map<String, TopicSpec> topics;
@@ -63,7 +61,7 @@ public final class TopicCatalogue {
 
     private static TopicSpec toSpec(final JsonNode node) {
         final String name = node.path("name").asText("");
-        if (!TOPIC_NAME.matcher(name).matches()) {
+        if (!TopicNames.isLegal(name)) {
             throw new IllegalArgumentException("Invalid topic name in catalogue: '" + name + "'");
         }
         final int partitions = node.path("partitions").asInt(0);
