@@ -163,8 +163,8 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
     public void init(final ProcessorContext<Long, Object> context) {
         this.context = context;
         this.partition = context.taskId().partition();
-        this.impressionDedup = new Deduplicator(context.getStateStore(IMPRESSION_DEDUP_STORE), config.dedupHorizonMs());
-        this.clickDedup = new Deduplicator(context.getStateStore(CLICK_DEDUP_STORE), config.dedupHorizonMs());
+        this.impressionDedup = new Deduplicator(context, IMPRESSION_DEDUP_STORE, config.dedupHorizonMs());
+        this.clickDedup = new Deduplicator(context, CLICK_DEDUP_STORE, config.dedupHorizonMs());
         this.index = context.getStateStore(IMPRESSION_INDEX_STORE);
         this.pendingStore = context.getStateStore(PENDING_CLICKS_STORE);
         this.watermarkStore = context.getStateStore(WATERMARK_STORE);
@@ -473,6 +473,9 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
 
     /** Sends one delta per campaign with pending counts, then this partition's watermark. */
     private void flush() {
+        // The same clock as their horizon checks: this partition's event watermark.
+        impressionDedup.commit(watermark);
+        clickDedup.commit(watermark);
         final long timestamp = watermark == UNKNOWN ? context.currentStreamTimeMs() : watermark;
         for (final Map.Entry<Long, CampaignPending> entry : pending.entrySet()) {
             final long campaignId = entry.getKey();

@@ -112,8 +112,11 @@ public final class AdReportsTopology {
             .merge(campaigns, Named.as("ad-intake-input"))
             .process(() -> new AdIntakeProcessor(config, counters), Named.as("ad-intake"),
                 AdIntakeProcessor.USERS_STORE, AdIntakeProcessor.CAMPAIGN_VERSIONS_STORE,
-                AdIntakeProcessor.CAMPAIGN_CLOCK_STORE, AdIntakeProcessor.IMPRESSION_DEDUP_STORE,
-                AdIntakeProcessor.CLICK_DEDUP_STORE, AdIntakeProcessor.IMPRESSION_INDEX_STORE,
+                AdIntakeProcessor.CAMPAIGN_CLOCK_STORE,
+                Deduplicator.indexStore(AdIntakeProcessor.IMPRESSION_DEDUP_STORE),
+                Deduplicator.journalStore(AdIntakeProcessor.IMPRESSION_DEDUP_STORE),
+                Deduplicator.indexStore(AdIntakeProcessor.CLICK_DEDUP_STORE),
+                Deduplicator.journalStore(AdIntakeProcessor.CLICK_DEDUP_STORE), AdIntakeProcessor.IMPRESSION_INDEX_STORE,
                 AdIntakeProcessor.PENDING_CLICKS_STORE, AdIntakeProcessor.WATERMARK_STORE,
                 AdIntakeProcessor.COMMIT_HOOK)
             .split(Named.as("ad-intake-"))
@@ -171,9 +174,8 @@ public final class AdReportsTopology {
         builder.addStateStore(CampaignHistory.storeBuilder(AdIntakeProcessor.CAMPAIGN_VERSIONS_STORE,
             config.campaignHistoryRetentionMs()));
         builder.addStateStore(CampaignHistory.clockBuilder(AdIntakeProcessor.CAMPAIGN_CLOCK_STORE));
-        builder.addStateStore(Deduplicator.storeBuilder(AdIntakeProcessor.IMPRESSION_DEDUP_STORE,
-            config.dedupHorizonMs()));
-        builder.addStateStore(Deduplicator.storeBuilder(AdIntakeProcessor.CLICK_DEDUP_STORE, config.dedupHorizonMs()));
+        Deduplicator.addStores(builder, AdIntakeProcessor.IMPRESSION_DEDUP_STORE, config.dedupHorizonMs());
+        Deduplicator.addStores(builder, AdIntakeProcessor.CLICK_DEDUP_STORE, config.dedupHorizonMs());
         builder.addStateStore(Stores.windowStoreBuilder(
             Stores.persistentWindowStore(AdIntakeProcessor.IMPRESSION_INDEX_STORE,
                 Duration.ofMillis(config.impressionIndexRetentionMs()), Duration.ofMillis(1), false),

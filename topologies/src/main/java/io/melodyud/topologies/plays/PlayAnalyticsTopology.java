@@ -61,7 +61,8 @@ public final class PlayAnalyticsTopology {
 
         final Map<String, KStream<Long, Object>> intake = plays
             .process(() -> new PlayIntakeProcessor(config, counters), Named.as("play-intake"),
-                PlayIntakeProcessor.DEDUP_STORE, PlayIntakeProcessor.COMMIT_HOOK)
+                Deduplicator.indexStore(PlayIntakeProcessor.DEDUP_STORE),
+                Deduplicator.journalStore(PlayIntakeProcessor.DEDUP_STORE), PlayIntakeProcessor.COMMIT_HOOK)
             .split(Named.as("intake-"))
             .branch((key, value) -> value instanceof PlayEvent, Branched.as("late"))
             .defaultBranch(Branched.as("deltas"));
@@ -122,7 +123,7 @@ public final class PlayAnalyticsTopology {
      * in plain maps and write it once per commit, which is what the cache would do, at a fraction of the cost.
      */
     private static void addStores(final StreamsBuilder builder, final PlayAnalyticsConfig config) {
-        builder.addStateStore(Deduplicator.storeBuilder(PlayIntakeProcessor.DEDUP_STORE, config.dedupHorizonMs()));
+        Deduplicator.addStores(builder, PlayIntakeProcessor.DEDUP_STORE, config.dedupHorizonMs());
         builder.addStateStore(CommitHook.builder(PlayIntakeProcessor.COMMIT_HOOK));
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(TrackCountingProcessor.TOTALS_STORE), Serdes.Long(), Serdes.Long()));

@@ -63,7 +63,7 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     @Override
     public void init(final ProcessorContext<Long, Object> context) {
         this.context = context;
-        this.dedup = new Deduplicator(context.getStateStore(DEDUP_STORE), rules.dedupHorizonMs());
+        this.dedup = new Deduplicator(context, DEDUP_STORE, rules.dedupHorizonMs());
         final CommitHook hook = context.getStateStore(COMMIT_HOOK);
         hook.register(context, this::flush);
     }
@@ -127,6 +127,7 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
 
     /** Sends one TrackDelta per track with pending counts, then forgets them. */
     private void flush() {
+        dedup.commit(context.currentStreamTimeMs());
         if (pending.isEmpty()) {
             return;
         }

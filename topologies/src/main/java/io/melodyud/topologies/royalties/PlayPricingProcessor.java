@@ -103,7 +103,7 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
     @Override
     public void init(final ProcessorContext<Long, Object> context) {
         this.context = context;
-        this.dedup = new Deduplicator(context.getStateStore(DEDUP_STORE), rules.dedupHorizonMs());
+        this.dedup = new Deduplicator(context, DEDUP_STORE, rules.dedupHorizonMs());
         this.users = new UserHistory(context.getStateStore(USERS_STORE));
         this.pending = context.getStateStore(PENDING_STORE);
         this.reference = new ReferenceData.Lookup(context.getStateStore(ReferenceData.TRACKS_STORE), rates);
@@ -262,6 +262,7 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
 
     /** Sends what was priced since the last commit: one record per rights holder. */
     private void flush() {
+        dedup.commit(context.currentStreamTimeMs());
         if (priced.isEmpty()) {
             return;
         }

@@ -55,8 +55,7 @@ public final class RoyaltiesTopology {
                           final Clock clock) {
         final StreamsBuilder builder = new StreamsBuilder();
         final ReferenceData.RateIndex rateIndex = new ReferenceData.RateIndex();
-        builder.addStateStore(Deduplicator.storeBuilder(PlayPricingProcessor.DEDUP_STORE,
-            config.playRules().dedupHorizonMs()));
+        Deduplicator.addStores(builder, PlayPricingProcessor.DEDUP_STORE, config.playRules().dedupHorizonMs());
         builder.addStateStore(UserHistory.storeBuilder(PlayPricingProcessor.USERS_STORE));
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(PlayPricingProcessor.PENDING_STORE), Serdes.Bytes(), Serdes.ByteArray()));
@@ -88,7 +87,8 @@ public final class RoyaltiesTopology {
 
         final Map<String, KStream<Long, Object>> priced = users.merge(plays, Named.as("users-and-plays"))
             .process(() -> new PlayPricingProcessor(config, counters, rateIndex), Named.as("play-pricing"),
-                PlayPricingProcessor.DEDUP_STORE, PlayPricingProcessor.USERS_STORE,
+                Deduplicator.indexStore(PlayPricingProcessor.DEDUP_STORE),
+                Deduplicator.journalStore(PlayPricingProcessor.DEDUP_STORE), PlayPricingProcessor.USERS_STORE,
                 PlayPricingProcessor.PENDING_STORE, PlayPricingProcessor.COMMIT_HOOK)
             .split(Named.as("priced-"))
             .branch((key, value) -> value instanceof PendingPlay, Branched.as("pending"))

@@ -440,7 +440,8 @@ class AdReportsTopologyTest {
             }
         }
         assertEquals(new TreeSet<>(List.of("ad-campaign-currencies", "ad-user-history", "ad-campaign-versions",
-            "ad-campaign-clock", "ad-impression-dedup", "ad-click-dedup", "ad-impression-index", "ad-pending-clicks",
+            "ad-campaign-clock", "ad-impression-dedup-index", "ad-impression-dedup-journal", "ad-click-dedup-index",
+            "ad-click-dedup-journal", "ad-impression-index", "ad-pending-clicks",
             "ad-intake-watermark", "ad-intake-commit", "ad-reports", "ad-pacing", "ad-watermarks",
             "ad-aggregation-commit")), stores);
         assertTrue(topics.containsAll(List.of("ad-campaign-broadcast-repartition", "ad-deltas-repartition")), topics.toString());
