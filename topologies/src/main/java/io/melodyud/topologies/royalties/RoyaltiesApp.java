@@ -1,93 +1,24 @@
 package io.melodyud.topologies.royalties;
 
-import io.melodyud.contracts.config.ConfigLoader;
 import io.melodyud.contracts.metrics.MelodyMetrics;
-import io.melodyud.contracts.registry.SchemaRegistryClient;
-import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
-import io.melodyud.topologies.common.ErrorCounters;
-import io.melodyud.topologies.http.QueryServer;
+import io.melodyud.topologies.common.StreamsApp;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.CountDownLatch;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
-import org.apache.kafka.streams.state.HostInfo;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs the royalties application: {@code java ... RoyaltiesApp [settings.properties]}. Settings come from
  * the file, then {@code MELODY_*} environment variables; see {@link RoyaltiesConfig}.
  */
-public final class RoyaltiesApp implements AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(RoyaltiesApp.class);
-
-    private final RoyaltiesConfig config;
-    private final ErrorCounters counters = new ErrorCounters();
-    private final KafkaStreams streams;
-    private final QueryServer server;
+public final class RoyaltiesApp extends StreamsApp {
 
     /** Builds the application (topology, Kafka Streams, HTTP API) without starting it. */
-    public RoyaltiesApp(final RoyaltiesConfig config) throws IOException {
-        this.config = config;
-        final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(config.registryConfig()));
-        final Properties props = config.streamsProperties(Topics.DLQ_ROYALTIES.name());
-        props.put(ErrorCounters.CONFIG_KEY, counters);
-        this.streams = new KafkaStreams(RoyaltiesTopology.build(config, serdes, counters), props);
-        // A thread that died on an unexpected error is replaced: its tasks resume from the last commit.
-        streams.setUncaughtExceptionHandler(e -> {
-            LOG.error("Stream thread died; replacing it", e);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
-        if (config.httpPort() > 0) {
-            server = new QueryServer(streams, new HostInfo(config.httpAdvertisedHost(), config.httpPort()),
-                config.httpPort());
-            RoyaltiesQueries.register(server, streams, config, counters);
-            server.enableMetrics(MelodyMetrics.ROYALTIES, streams, counters);
-        } else {
-            server = null;
-        }
-    }
-
-    public void start() {
-        streams.start();
-        if (server != null) {
-            server.start();
-        }
-        LOG.info("Royalties {} started", config.applicationId());
-    }
-
-    public KafkaStreams streams() {
-        return streams;
-    }
-
-    public ErrorCounters counters() {
-        return counters;
-    }
-
-    @Override
-    public void close() {
-        if (server != null) {
-            server.close();
-        }
-        streams.close(Duration.ofSeconds(30));
+    public RoyaltiesApp(final RoyaltiesConfig config) throws IOException, InterruptedException {
+        super(MelodyMetrics.ROYALTIES, config, Topics.DLQ_ROYALTIES,
+            (serdes, counters, props) -> RoyaltiesTopology.build(config, serdes, counters),
+            (server, streams, counters) -> RoyaltiesQueries.register(server, streams, config, counters));
     }
 
     public static void main(final String[] args) throws Exception {
-        final Map<String, String> settings = ConfigLoader.load(args.length > 0 ? Path.of(args[0]) : null,
-            System.getenv(), RoyaltiesConfig.DEFINITION.names());
-        final RoyaltiesApp app = new RoyaltiesApp(new RoyaltiesConfig(settings));
-        final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.close();
-            stopped.countDown();
-        }, "shutdown"));
-        app.start();
-        stopped.await();
+        run(args, RoyaltiesConfig.DEFINITION, settings -> new RoyaltiesApp(new RoyaltiesConfig(settings)));
     }
 }
