@@ -9,15 +9,12 @@ import io.melodyud.avro.event.AdClick;
 import io.melodyud.avro.event.AdImpression;
 import io.melodyud.avro.event.AdPlacement;
 import io.melodyud.contracts.config.LocalStack;
-import io.melodyud.contracts.registry.RegistryConfig;
-import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topic;
 import io.melodyud.contracts.topics.TopicCatalogue;
 import io.melodyud.contracts.topics.TopicSpec;
 import io.melodyud.contracts.topics.Topics;
 import io.melodyud.topologies.ads.AdReportsApp;
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,21 +25,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Benchmark of the ad-reports application on the local stack (not a test: it prints figures).
@@ -90,9 +83,8 @@ public final class AdReportsBenchmark {
             options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
         final LocalStack stack = LocalStack.fromSystemProperty();
-        final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
-            Map.of(RegistryConfig.URL, stack.registryUrl()))));
-        try (KafkaProducer<byte[], byte[]> producer = producer(stack);
+        final TopicSerdes serdes = BenchSupport.serdes(stack);
+        try (KafkaProducer<byte[], byte[]> producer = BenchSupport.loadProducer(stack);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                  stack.kafkaBootstrapServers()))) {
             final long load = Long.parseLong(options.get("load"));
@@ -101,7 +93,7 @@ public final class AdReportsBenchmark {
             // them, so they are not emptied); with --load 0, everything in them.
             final Map<TopicPartition, Long> from = new HashMap<>();
             if (load > 0 && !options.containsKey("recreate")) {
-                from.putAll(endOffsets(admin, events));
+                from.putAll(BenchSupport.endOffsets(admin, events));
             } else {
                 if (load > 0) {
                     recreate(stack, Topics.AD_IMPRESSIONS);
@@ -120,17 +112,6 @@ public final class AdReportsBenchmark {
                 loadReferenceData(serdes, producer, true);
             }
         }
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(final LocalStack stack) {
-        final Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 50);
-        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     /** Empties a topic by deleting it and creating it again as the catalogue declares it. */
@@ -193,8 +174,8 @@ public final class AdReportsBenchmark {
 
     static void loadEvents(final TopicSerdes serdes, final KafkaProducer<byte[], byte[]> producer, final long count,
                            final long eventRate) {
-        final double[] popularity = PlayAnalyticsBenchmark.zipfCdf(CAMPAIGNS, 1.1);
-        final int[] countryCdf = cdf(COUNTRY_WEIGHTS);
+        final double[] popularity = BenchSupport.zipfCdf(CAMPAIGNS, 1.1);
+        final int[] countryCdf = BenchSupport.cdf(COUNTRY_WEIGHTS);
         final SplittableRandom random = new SplittableRandom(20_261_124L);
         final long spanMs = Math.max(1_000L, count * 1_000L / eventRate);
         final long base = Instant.now().minus(Duration.ofMillis(spanMs)).minus(Duration.ofMinutes(15)).toEpochMilli();
@@ -217,10 +198,10 @@ public final class AdReportsBenchmark {
             final AdImpression impression = AdImpression.newBuilder()
                 .setImpressionId(new UUID(random.nextLong(), random.nextLong()))
                 .setUserId(user)
-                .setCampaignId(CAMPAIGN_BASE + search(popularity, random.nextDouble()))
+                .setCampaignId(CAMPAIGN_BASE + BenchSupport.sample(popularity, random.nextDouble()))
                 .setCreativeId(1 + random.nextInt(2_000))
                 .setServedAt(Instant.ofEpochMilli(at))
-                .setCountry(COUNTRIES[weighted(countryCdf, random.nextInt(countryCdf[countryCdf.length - 1]))])
+                .setCountry(COUNTRIES[BenchSupport.weighted(countryCdf, random.nextInt(countryCdf[countryCdf.length - 1]))])
                 .setDevice(Device.MOBILE)
                 .setPlacement(AdPlacement.AUDIO_BREAK)
                 .build();
@@ -284,14 +265,15 @@ public final class AdReportsBenchmark {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 stack.kafkaBootstrapServers()))) {
             final List<TopicPartition> events = eventPartitions(admin);
-            final Map<TopicPartition, Long> eventsEnd = endOffsets(admin, events);
+            final Map<TopicPartition, Long> eventsEnd = BenchSupport.endOffsets(admin, events);
             final long total = events.stream().mapToLong(tp -> eventsEnd.get(tp) - from.get(tp)).sum();
             try {
                 // Warm-up: the campaigns and listeners, with the events skipped.
                 final Map<TopicPartition, OffsetAndMetadata> atEnd = new HashMap<>();
                 eventsEnd.forEach((tp, end) -> atEnd.put(tp, new OffsetAndMetadata(end)));
                 admin.alterConsumerGroupOffsets(applicationId, atEnd).all().get();
-                final Process warmUp = start(options, settings, dir, "warm-up", false);
+                final Process warmUp = BenchSupport.startApp(options, AdReportsApp.class.getName(), settings, dir,
+                    "warm-up", false);
                 try {
                     awaitDrained(admin, applicationId, warmUp, dir, List.of(Topics.CDC_USERS.name(),
                         Topics.CDC_AD_CAMPAIGNS.name(), applicationId + "-ad-campaign-broadcast-repartition"));
@@ -318,67 +300,19 @@ public final class AdReportsBenchmark {
                     options.get("threads"));
 
                 final long start = System.nanoTime();
-                final Process app = start(options, settings, dir, "run", options.containsKey("jfr"));
+                final Process app = BenchSupport.startApp(options, AdReportsApp.class.getName(), settings, dir, "run",
+                    options.containsKey("jfr"));
                 try {
-                    long firstCommit = 0;
-                    long inputDone = 0;
-                    while (true) {
-                        if (!app.isAlive()) {
-                            throw new IllegalStateException("application exited; see " + dir.resolve("run.log"));
-                        }
-                        Thread.sleep(500);
-                        final Map<TopicPartition, OffsetAndMetadata> committed = admin
-                            .listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
-                        final long consumed = events.stream().mapToLong(tp -> committed.containsKey(tp)
-                            ? committed.get(tp).offset() - from.get(tp) : 0).sum();
-                        if (firstCommit == 0 && consumed > 0) {
-                            firstCommit = System.nanoTime();
-                        }
-                        if (inputDone == 0 && consumed >= total) {
-                            inputDone = System.nanoTime();
-                        }
-                        if (inputDone != 0 && drained(admin, committed)) {
-                            break;
-                        }
-                    }
-                    final long end = System.nanoTime();
-                    final Map<String, String> status = procStatus(app.pid());
-                    final double seconds = (end - start) / 1e9;
-                    final double fromCommit = (end - firstCommit) / 1e9;
-                    System.out.printf("run: caught up in %.1f s from process start (%,.0f events/s), %.1f s from the "
-                        + "first commit (%,.0f events/s); input consumed after %.1f s%n", seconds, total / seconds,
-                        fromCommit, total / fromCommit, (inputDone - start) / 1e9);
-                    System.out.printf("run: peak RSS %s, RSS now %s, state on disk %s%n", status.get("VmHWM"),
-                        status.get("VmRSS"), du(dir.resolve("state")));
+                    BenchSupport.awaitCaughtUp(admin, applicationId, app, dir.resolve("run.log"), events, from, total,
+                        start, "events", dir.resolve("state"));
                 } finally {
                     app.destroy();
                     app.waitFor();
                 }
             } finally {
-                final List<String> internal = admin.listTopics().names().get().stream()
-                    .filter(n -> n.startsWith(applicationId)).collect(Collectors.toList());
-                admin.deleteTopics(internal).all().get();
-                try {
-                    admin.deleteConsumerGroups(List.of(applicationId)).all().get();
-                } catch (final java.util.concurrent.ExecutionException e) {
-                    System.out.println("run: consumer group " + applicationId + " left behind: " + e.getCause());
-                }
+                BenchSupport.removeRun(admin, applicationId);
             }
         }
-    }
-
-    private static Process start(final Map<String, String> options, final Path settings, final Path dir,
-                                 final String phase, final boolean jfr) throws IOException {
-        final List<String> command = new ArrayList<>(List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + options.get("heap"),
-            "-XX:+UseG1GC"));
-        if (jfr) {
-            command.add("-XX:StartFlightRecording=filename=" + dir.resolve("app.jfr") + ",settings=profile");
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), AdReportsApp.class.getName(),
-            settings.toString()));
-        return new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(dir.resolve(phase + ".log").toFile()).start();
     }
 
     /** Waits until the group has consumed the given topics to their end (and they are not empty). */
@@ -395,79 +329,10 @@ public final class AdReportsBenchmark {
             final List<TopicPartition> partitions = committed.keySet().stream()
                 .filter(tp -> topics.contains(tp.topic())).toList();
             if (partitions.stream().map(TopicPartition::topic).distinct().count() == topics.size()
-                    && drained(admin, committed)) {
+                    && BenchSupport.drained(admin, committed)) {
                 return;
             }
         }
         throw new IllegalStateException("warm-up did not finish; see " + dir.resolve("warm-up.log"));
-    }
-
-    private static boolean drained(final Admin admin, final Map<TopicPartition, OffsetAndMetadata> committed)
-            throws Exception {
-        final Map<TopicPartition, Long> ends = endOffsets(admin, committed.keySet().stream().toList());
-        return committed.entrySet().stream().allMatch(e -> ends.get(e.getKey()) - e.getValue().offset() <= 1);
-    }
-
-    private static Map<TopicPartition, Long> endOffsets(final Admin admin, final List<TopicPartition> partitions)
-            throws Exception {
-        final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-        partitions.forEach(tp -> request.put(tp, OffsetSpec.latest()));
-        final Map<TopicPartition, Long> ends = new HashMap<>();
-        admin.listOffsets(request).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
-        return ends;
-    }
-
-    private static Map<String, String> procStatus(final long pid) throws IOException {
-        final Map<String, String> status = new HashMap<>();
-        for (final String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-            final int colon = line.indexOf(':');
-            if (colon > 0) {
-                status.put(line.substring(0, colon), line.substring(colon + 1).trim());
-            }
-        }
-        return status;
-    }
-
-    private static String du(final Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return "0 MB";
-        }
-        try (var files = Files.walk(dir)) {
-            final long bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-            return String.format("%.1f MB", bytes / 1e6);
-        }
-    }
-
-    private static int search(final double[] cdf, final double u) {
-        int lo = 0;
-        int hi = cdf.length - 1;
-        while (lo < hi) {
-            final int mid = (lo + hi) >>> 1;
-            if (cdf[mid] < u) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
-    }
-
-    private static int[] cdf(final int[] weights) {
-        final int[] cdf = new int[weights.length];
-        int sum = 0;
-        for (int i = 0; i < weights.length; i++) {
-            sum += weights[i];
-            cdf[i] = sum;
-        }
-        return cdf;
-    }
-
-    private static int weighted(final int[] cdf, final int r) {
-        for (int i = 0; i < cdf.length; i++) {
-            if (r < cdf[i]) {
-                return i;
-            }
-        }
-        return cdf.length - 1;
     }
 }

@@ -4,12 +4,9 @@ import io.melodyud.avro.common.Device;
 import io.melodyud.avro.event.PlayEvent;
 import io.melodyud.avro.event.PlaySource;
 import io.melodyud.contracts.config.LocalStack;
-import io.melodyud.contracts.registry.RegistryConfig;
-import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
 import io.melodyud.topologies.plays.PlayAnalyticsApp;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,23 +15,18 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import io.melodyud.contracts.topics.TopicCatalogue;
 import io.melodyud.contracts.topics.TopicSpec;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
@@ -129,26 +121,17 @@ public final class PlayAnalyticsBenchmark {
     }
 
     static void load(final LocalStack stack, final long count, final long spanMs, final long idBase) {
-        final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
-            Map.of(RegistryConfig.URL, stack.registryUrl()))));
+        final TopicSerdes serdes = BenchSupport.serdes(stack);
         final Serializer<Long> keys = serdes.key(Topics.PLAYS).serializer();
         final Serializer<PlayEvent> values = serdes.value(Topics.PLAYS).serializer();
-        final Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 50);
-        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
 
-        final double[] zipf = zipfCdf(TRACKS, 1.07);
-        final int[] countryCdf = cdf(COUNTRY_WEIGHTS);
+        final double[] zipf = BenchSupport.zipfCdf(TRACKS, 1.07);
+        final int[] countryCdf = BenchSupport.cdf(COUNTRY_WEIGHTS);
         final SplittableRandom random = new SplittableRandom(20_261_124L);
         final Instant base = Instant.now().minus(Duration.ofMillis(spanMs)).minus(Duration.ofHours(1));
         final ArrayDeque<PlayEvent> recent = new ArrayDeque<>();
         final long started = System.nanoTime();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
-                new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = BenchSupport.loadProducer(stack)) {
             for (long i = 0; i < count; i++) {
                 final PlayEvent play;
                 if (!recent.isEmpty() && random.nextInt(100) < 3) {
@@ -161,10 +144,10 @@ public final class PlayAnalyticsBenchmark {
                     play = PlayEvent.newBuilder()
                         .setEventId(new UUID(random.nextLong(), random.nextLong()))
                         .setUserId(idBase + 1 + random.nextInt(USERS))
-                        .setTrackId(idBase + 1 + search(zipf, random.nextDouble()))
+                        .setTrackId(idBase + 1 + BenchSupport.sample(zipf, random.nextDouble()))
                         .setStartedAt(Instant.ofEpochMilli(at))
                         .setMsPlayed(random.nextInt(100) < 15 ? 5_000 + random.nextInt(24_000) : 30_000 + random.nextInt(200_000))
-                        .setCountry(COUNTRIES[weighted(countryCdf, random.nextInt(countryCdf[countryCdf.length - 1]))])
+                        .setCountry(COUNTRIES[BenchSupport.weighted(countryCdf, random.nextInt(countryCdf[countryCdf.length - 1]))])
                         .setDevice(Device.MOBILE)
                         .setSource(PlaySource.PLAYLIST)
                         .setSentAt(Instant.ofEpochMilli(at + 180_000))
@@ -206,149 +189,23 @@ public final class PlayAnalyticsBenchmark {
             final List<TopicPartition> input = admin.describeTopics(List.of(Topics.PLAYS.name())).allTopicNames().get()
                 .get(Topics.PLAYS.name()).partitions().stream()
                 .map(p -> new TopicPartition(Topics.PLAYS.name(), p.partition())).toList();
-            final Map<TopicPartition, Long> inputEnd = endOffsets(admin, input);
+            final Map<TopicPartition, Long> inputEnd = BenchSupport.endOffsets(admin, input);
             final long events = inputEnd.values().stream().mapToLong(Long::longValue).sum();
             System.out.printf("run: %s on %,d plays, windows [%s], %s stream threads%n", applicationId, events,
                 options.get("windows"), options.get("threads"));
 
             final long start = System.nanoTime();
-            final List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + options.get("heap"),
-                "-XX:+UseG1GC"));
-            if (options.containsKey("jfr")) {
-                // A profile of the run, for `jfr print --events jdk.ExecutionSample`.
-                command.add("-XX:StartFlightRecording=filename=" + dir.resolve("app.jfr") + ",settings=profile");
-            }
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                options.getOrDefault("main", PlayAnalyticsApp.class.getName()),
-                settings.toString()));
-            final Process app = new ProcessBuilder(command)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("app.log").toFile()).start();
-            long firstCommit = 0;
-            long inputDone = 0;
+            final Process app = BenchSupport.startApp(options,
+                options.getOrDefault("main", PlayAnalyticsApp.class.getName()), settings, dir, "app",
+                options.containsKey("jfr"));
             try {
-                while (true) {
-                    if (!app.isAlive()) {
-                        throw new IllegalStateException("application exited; see " + dir.resolve("app.log"));
-                    }
-                    Thread.sleep(500);
-                    final Map<TopicPartition, OffsetAndMetadata> committed = admin
-                        .listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get();
-                    final long consumed = input.stream().mapToLong(tp -> committed.containsKey(tp)
-                        ? committed.get(tp).offset() : 0).sum();
-                    if (firstCommit == 0 && consumed > 0) {
-                        firstCommit = System.nanoTime();
-                    }
-                    if (inputDone == 0 && consumed >= events) {
-                        inputDone = System.nanoTime();
-                    }
-                    if (inputDone != 0) {
-                        final Map<TopicPartition, Long> ends = endOffsets(admin, committed.keySet().stream().toList());
-                        final boolean drained = committed.entrySet().stream()
-                            .allMatch(e -> ends.get(e.getKey()) - e.getValue().offset() <= 1);
-                        if (drained) {
-                            break;
-                        }
-                    }
-                }
-                final long end = System.nanoTime();
-                final Map<String, String> status = procStatus(app.pid());
-                final double total = (end - start) / 1e9;
-                final double fromCommit = (end - firstCommit) / 1e9;
-                System.out.printf("run: caught up in %.1f s from process start (%,.0f plays/s), %.1f s from the first "
-                    + "commit (%,.0f plays/s); input consumed after %.1f s%n", total, events / total, fromCommit,
-                    events / fromCommit, (inputDone - start) / 1e9);
-                System.out.printf("run: peak RSS %s, RSS now %s, state on disk %s%n", status.get("VmHWM"),
-                    status.get("VmRSS"), du(dir.resolve("state")));
+                BenchSupport.awaitCaughtUp(admin, applicationId, app, dir.resolve("app.log"), input, Map.of(), events,
+                    start, "plays", dir.resolve("state"));
             } finally {
                 app.destroy();
                 app.waitFor();
-                final List<String> internal = admin.listTopics().names().get().stream()
-                    .filter(n -> n.startsWith(applicationId)).collect(Collectors.toList());
-                admin.deleteTopics(internal).all().get();
-                try {
-                    admin.deleteConsumerGroups(List.of(applicationId)).all().get();
-                } catch (final java.util.concurrent.ExecutionException e) {
-                    System.out.println("run: consumer group " + applicationId + " left behind: " + e.getCause());
-                }
+                BenchSupport.removeRun(admin, applicationId);
             }
         }
-    }
-
-    private static Map<TopicPartition, Long> endOffsets(final Admin admin, final List<TopicPartition> partitions)
-            throws Exception {
-        final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-        partitions.forEach(tp -> request.put(tp, OffsetSpec.latest()));
-        final Map<TopicPartition, Long> ends = new HashMap<>();
-        admin.listOffsets(request).all().get().forEach((tp, info) -> ends.put(tp, info.offset()));
-        return ends;
-    }
-
-    private static Map<String, String> procStatus(final long pid) throws IOException {
-        final Map<String, String> status = new HashMap<>();
-        for (final String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-            final int colon = line.indexOf(':');
-            if (colon > 0) {
-                status.put(line.substring(0, colon), line.substring(colon + 1).trim());
-            }
-        }
-        return status;
-    }
-
-    private static String du(final Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return "0 MB";
-        }
-        try (var files = Files.walk(dir)) {
-            final long bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-            return String.format("%.1f MB", bytes / 1e6);
-        }
-    }
-
-    /** Cumulative Zipf probabilities over ranks 1..n (a benchmark input, not money). */
-    static double[] zipfCdf(final int n, final double exponent) {
-        final double[] cdf = new double[n];
-        double sum = 0;
-        for (int k = 1; k <= n; k++) {
-            sum += 1 / Math.pow(k, exponent);
-            cdf[k - 1] = sum;
-        }
-        for (int k = 0; k < n; k++) {
-            cdf[k] /= sum;
-        }
-        return cdf;
-    }
-
-    private static int search(final double[] cdf, final double u) {
-        int lo = 0;
-        int hi = cdf.length - 1;
-        while (lo < hi) {
-            final int mid = (lo + hi) >>> 1;
-            if (cdf[mid] < u) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
-    }
-
-    private static int[] cdf(final int[] weights) {
-        final int[] cdf = new int[weights.length];
-        int sum = 0;
-        for (int i = 0; i < weights.length; i++) {
-            sum += weights[i];
-            cdf[i] = sum;
-        }
-        return cdf;
-    }
-
-    private static int weighted(final int[] cdf, final int r) {
-        for (int i = 0; i < cdf.length; i++) {
-            if (r < cdf[i]) {
-                return i;
-            }
-        }
-        return cdf.length - 1;
     }
 }

@@ -5,20 +5,14 @@ import io.melodyud.avro.cdc.Track;
 import io.melodyud.avro.cdc.User;
 import io.melodyud.avro.common.Tier;
 import io.melodyud.contracts.config.LocalStack;
-import io.melodyud.contracts.registry.RegistryConfig;
-import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topic;
 import io.melodyud.contracts.topics.Topics;
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The reference rows the royalties benchmark's plays need, written to the CDC topics the way CDC writes them:
@@ -34,19 +28,11 @@ final class RoyaltyReferenceLoad {
 
     static void load(final LocalStack stack, final int users, final int tracks, final String[] countries,
                      final long idBase) {
-        final TopicSerdes serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
-            Map.of(RegistryConfig.URL, stack.registryUrl()))));
-        final Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 50);
-        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        final TopicSerdes serdes = BenchSupport.serdes(stack);
         final SplittableRandom random = new SplittableRandom(42);
         final Instant longAgo = Instant.parse("2024-01-01T00:00:00Z");
         final long started = System.nanoTime();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
-                new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = BenchSupport.loadProducer(stack)) {
             for (long u = 1; u <= users; u++) {
                 send(producer, serdes, Topics.CDC_USERS, idBase + u, User.newBuilder().setUserId(idBase + u)
                     .setCountry(countries[random.nextInt(countries.length)]).setTier(TIERS[random.nextInt(4)])
