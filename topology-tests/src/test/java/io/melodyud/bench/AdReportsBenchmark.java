@@ -11,8 +11,6 @@ import io.melodyud.avro.event.AdPlacement;
 import io.melodyud.contracts.config.LocalStack;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topic;
-import io.melodyud.contracts.topics.TopicCatalogue;
-import io.melodyud.contracts.topics.TopicSpec;
 import io.melodyud.contracts.topics.Topics;
 import io.melodyud.topologies.ads.AdReportsApp;
 import java.math.BigDecimal;
@@ -30,12 +28,10 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Benchmark of the ad-reports application on the local stack (not a test: it prints figures).
@@ -96,8 +92,8 @@ public final class AdReportsBenchmark {
                 from.putAll(BenchSupport.endOffsets(admin, events));
             } else {
                 if (load > 0) {
-                    recreate(stack, Topics.AD_IMPRESSIONS);
-                    recreate(stack, Topics.AD_CLICKS);
+                    BenchSupport.recreate(stack, Topics.AD_IMPRESSIONS);
+                    BenchSupport.recreate(stack, Topics.AD_CLICKS);
                 }
                 events.forEach(tp -> from.put(tp, 0L));
             }
@@ -110,30 +106,6 @@ public final class AdReportsBenchmark {
                 run(stack, options, from);
             } finally {
                 loadReferenceData(serdes, producer, true);
-            }
-        }
-    }
-
-    /** Empties a topic by deleting it and creating it again as the catalogue declares it. */
-    static void recreate(final LocalStack stack, final Topic<?, ?> topic) throws Exception {
-        final TopicSpec spec = TopicCatalogue.load().get(topic.name());
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                stack.kafkaBootstrapServers()))) {
-            if (admin.listTopics().names().get().contains(spec.name())) {
-                admin.deleteTopics(List.of(spec.name())).all().get();
-            }
-            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (true) {
-                try {
-                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1)
-                        .configs(spec.configs()))).all().get();
-                    break;
-                } catch (final java.util.concurrent.ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException) || System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                    Thread.sleep(200);
-                }
             }
         }
     }

@@ -3,10 +3,14 @@ package io.melodyud.bench;
 import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
+import io.melodyud.contracts.topics.Topic;
+import io.melodyud.contracts.topics.TopicCatalogue;
+import io.melodyud.contracts.topics.TopicSpec;
 import io.melodyud.contracts.config.LocalStack;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -14,11 +18,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -41,6 +48,31 @@ final class BenchSupport {
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Empties a topic by deleting it and creating it again as the catalogue declares it. */
+    static void recreate(final LocalStack stack, final Topic<?, ?> topic) throws Exception {
+        final TopicSpec spec = TopicCatalogue.load().get(topic.name());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                stack.kafkaBootstrapServers()))) {
+            if (admin.listTopics().names().get().contains(spec.name())) {
+                admin.deleteTopics(List.of(spec.name())).all().get();
+            }
+            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1)
+                        .configs(spec.configs()))).all().get();
+                    break;
+                } catch (final ExecutionException e) {
+                    // Deletion completes asynchronously on the broker.
+                    if (!(e.getCause() instanceof TopicExistsException) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(200);
+                }
+            }
+        }
     }
 
     /** Serdes on the stack's registry. */

@@ -20,10 +20,6 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import io.melodyud.contracts.topics.TopicCatalogue;
-import io.melodyud.contracts.topics.TopicSpec;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -76,7 +72,7 @@ public final class PlayAnalyticsBenchmark {
         final long load = Long.parseLong(options.get("load"));
         if (load > 0) {
             // Event time restarts at "now - 3 h" on every load: appended to an older load it would all be late.
-            recreatePlaysTopic(stack);
+            BenchSupport.recreate(stack, Topics.PLAYS);
             // Event time covers count / rate seconds: at the seeds' scale (20 million concurrent streams, "100K+
             // events/sec") by default. --event-span-minutes spreads the same plays over a fixed span instead (the
             // figures before 2026-11-24 used 120: 360 times sparser, every play its own minute-window key).
@@ -93,31 +89,6 @@ public final class PlayAnalyticsBenchmark {
             options.putIfAbsent("main", "io.melodyud.topologies.royalties.RoyaltiesApp");
         }
         run(stack, options);
-    }
-
-    /** Empties melody.events.plays by deleting it and creating it again as the catalogue declares it. */
-    static void recreatePlaysTopic(final LocalStack stack) throws Exception {
-        final TopicSpec spec = TopicCatalogue.load().get(Topics.PLAYS.name());
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                stack.kafkaBootstrapServers()))) {
-            if (admin.listTopics().names().get().contains(spec.name())) {
-                admin.deleteTopics(List.of(spec.name())).all().get();
-            }
-            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (true) {
-                try {
-                    admin.createTopics(List.of(new NewTopic(spec.name(), spec.partitions(), (short) 1)
-                        .configs(spec.configs()))).all().get();
-                    break;
-                } catch (final java.util.concurrent.ExecutionException e) {
-                    // Deletion completes asynchronously on the broker.
-                    if (!(e.getCause() instanceof TopicExistsException) || System.nanoTime() > deadline) {
-                        throw e;
-                    }
-                    Thread.sleep(200);
-                }
-            }
-        }
     }
 
     static void load(final LocalStack stack, final long count, final long spanMs, final long idBase) {

@@ -1,10 +1,14 @@
-package io.melodyud.topologies.ads;
+package io.melodyud.topologies;
 
 import io.melodyud.contracts.config.LocalStack;
 import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topic;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,24 +28,25 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * What the ad-reports integration tests do on the local stack's broker: produce typed records, read what an
- * application commits, move a consumer group to the end of shared topics (earlier runs and benchmarks leave millions
- * of records there), and remove what a test created.
+ * What the integration tests do on the local stack: start an application as its own JVM, produce typed records,
+ * read what an application commits, move a consumer group to the end of shared topics (earlier runs and benchmarks
+ * leave millions of records there), and remove what a test created.
  */
-final class AdStackClient implements AutoCloseable {
+public final class StackClient implements AutoCloseable {
 
-    static final Duration DEADLINE = Duration.ofSeconds(240);
+    public static final Duration DEADLINE = Duration.ofSeconds(240);
 
-    final LocalStack stack;
-    final TopicSerdes serdes;
-    final KafkaProducer<byte[], byte[]> producer;
-    final Admin admin;
+    public final LocalStack stack;
+    public final TopicSerdes serdes;
+    public final KafkaProducer<byte[], byte[]> producer;
+    public final Admin admin;
 
-    AdStackClient() {
+    public StackClient() {
         stack = LocalStack.fromSystemProperty();
         serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
             Map.of(RegistryConfig.URL, stack.registryUrl()))));
@@ -54,31 +59,31 @@ final class AdStackClient implements AutoCloseable {
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()));
     }
 
-    <V> void send(final Topic<Long, V> topic, final long key, final V value) {
+    public <K, V> void send(final Topic<K, V> topic, final K key, final V value) {
         producer.send(new ProducerRecord<>(topic.name(), serdes.key(topic).serializer().serialize(topic.name(), key),
             value == null ? null : serdes.value(topic).serializer().serialize(topic.name(), value)));
     }
 
-    void sendRaw(final Topic<?, ?> topic, final byte[] key, final byte[] value) {
+    public void sendRaw(final Topic<?, ?> topic, final byte[] key, final byte[] value) {
         producer.send(new ProducerRecord<>(topic.name(), key, value));
     }
 
-    /** A reader of what is committed to {@code topic} from now on. */
-    KafkaConsumer<byte[], byte[]> committedReader(final Topic<?, ?> topic) {
+    /** A reader of what is committed to {@code topics} from now on. */
+    public KafkaConsumer<byte[], byte[]> committedReader(final Topic<?, ?>... topics) {
         final Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         final KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
             new ByteArrayDeserializer());
-        final List<TopicPartition> partitions = consumer.partitionsFor(topic.name()).stream()
-            .map(p -> new TopicPartition(topic.name(), p.partition())).toList();
+        final List<TopicPartition> partitions = java.util.Arrays.stream(topics).flatMap(topic -> consumer
+            .partitionsFor(topic.name()).stream().map(p -> new TopicPartition(topic.name(), p.partition()))).toList();
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);
         partitions.forEach(consumer::position);
         return consumer;
     }
 
-    <V> List<V> poll(final KafkaConsumer<byte[], byte[]> reader, final Topic<?, V> topic) {
+    public <V> List<V> poll(final KafkaConsumer<byte[], byte[]> reader, final Topic<?, V> topic) {
         final List<V> values = new ArrayList<>();
         for (final ConsumerRecord<byte[], byte[]> record : reader.poll(Duration.ofMillis(400))) {
             values.add(serdes.value(topic).deserializer().deserialize(topic.name(), record.value()));
@@ -87,9 +92,21 @@ final class AdStackClient implements AutoCloseable {
     }
 
     /** Commits the end of each topic for the application's group, so that it reads only what the test sends. */
-    void startAtEnd(final String applicationId, final Topic<?, ?>... topics) throws Exception {
+    public void startAtEnd(final String applicationId, final Topic<?, ?>... topics) throws Exception {
+        startAtEnd(admin, applicationId, java.util.Arrays.stream(topics).map(Topic::name).toList());
+    }
+
+    /** {@link #startAtEnd(String, Topic[])} for a test that has no client of its own. */
+    public static void startAtEnd(final String bootstrapServers, final String applicationId,
+                                  final Topic<?, ?>... topics) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            startAtEnd(admin, applicationId, java.util.Arrays.stream(topics).map(Topic::name).toList());
+        }
+    }
+
+    private static void startAtEnd(final Admin admin, final String applicationId, final List<String> names)
+            throws Exception {
         final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-        final List<String> names = java.util.Arrays.stream(topics).map(Topic::name).toList();
         admin.describeTopics(names).allTopicNames().get().forEach((name, description) -> description.partitions()
             .forEach(p -> request.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
         final Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
@@ -98,8 +115,41 @@ final class AdStackClient implements AutoCloseable {
         admin.alterConsumerGroupOffsets(applicationId, positions).all().get();
     }
 
+    /**
+     * The settings every test application starts from (two stream threads, commits every 200 ms); add the test's
+     * own after them.
+     */
+    public List<String> appSettings(final String applicationId, final Path stateDir, final int httpPort) {
+        return new ArrayList<>(List.of(
+            "application.id=" + applicationId,
+            "state.dir=" + stateDir,
+            "http.port=" + httpPort,
+            "schema.registry.url=" + stack.registryUrl(),
+            "kafka.bootstrap.servers=" + stack.kafkaBootstrapServers(),
+            "kafka.num.stream.threads=2",
+            "kafka.commit.interval.ms=200"));
+    }
+
+    /**
+     * Starts {@code main} in its own JVM (512 MB of heap) on {@code settings}, written to {@code settingsFile},
+     * appending its output to {@code log}.
+     */
+    public static Process startApp(final Class<?> main, final List<String> settings, final Path settingsFile,
+                                   final Path log) throws IOException {
+        Files.writeString(settingsFile, String.join("\n", settings));
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+            "-cp", System.getProperty("java.class.path"), main.getName(), settingsFile.toString())
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    /** The value of a record's last header {@code name}, as text. */
+    public static String header(final ConsumerRecord<byte[], byte[]> record, final String name) {
+        final Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
     /** Offsets the group has committed on {@code topic}, summed over its partitions. */
-    long committed(final String applicationId, final String topic) throws Exception {
+    public long committed(final String applicationId, final String topic) throws Exception {
         return admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata().get().entrySet().stream()
             .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
             .mapToLong(e -> e.getValue().offset()).sum();
@@ -109,7 +159,7 @@ final class AdStackClient implements AutoCloseable {
      * Whether every partition of {@code topic} holds at least {@code records} offsets more than zero and the group has
      * consumed each of them to its end.
      */
-    boolean consumedToEnd(final String applicationId, final String topic, final int records) throws Exception {
+    public boolean consumedToEnd(final String applicationId, final String topic, final int records) throws Exception {
         final var description = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
         final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         description.partitions().forEach(p -> request.put(new TopicPartition(topic, p.partition()),
@@ -122,7 +172,7 @@ final class AdStackClient implements AutoCloseable {
     }
 
     /** End offset of a topic, summed over its partitions. */
-    long endOffset(final String topic) throws Exception {
+    public long endOffset(final String topic) throws Exception {
         final Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
             .forEach(p -> request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
@@ -130,7 +180,7 @@ final class AdStackClient implements AutoCloseable {
     }
 
     /** Deletes the application's internal topics and its consumer group. */
-    void deleteApplication(final String applicationId) throws Exception {
+    public void deleteApplication(final String applicationId) throws Exception {
         final List<String> internal = admin.listTopics().names().get().stream()
             .filter(n -> n.startsWith(applicationId + "-")).collect(Collectors.toList());
         admin.deleteTopics(internal).all().get();
@@ -141,8 +191,13 @@ final class AdStackClient implements AutoCloseable {
         }
     }
 
-    static void await(final String what, final BooleanSupplier condition) throws InterruptedException {
-        final long deadline = System.nanoTime() + DEADLINE.toNanos();
+    public static void await(final String what, final BooleanSupplier condition) throws InterruptedException {
+        await(what, DEADLINE, condition);
+    }
+
+    public static void await(final String what, final Duration timeout, final BooleanSupplier condition)
+            throws InterruptedException {
+        final long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);

@@ -14,6 +14,7 @@ import io.melodyud.avro.output.AdReport;
 import io.melodyud.avro.output.PacingAlert;
 import io.melodyud.contracts.fixtures.AvroFixtures;
 import io.melodyud.contracts.topics.Topics;
+import io.melodyud.topologies.StackClient;
 import io.melodyud.topologies.common.DeadLetterHandlers;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -38,7 +39,6 @@ import java.util.SplittableRandom;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -61,7 +61,7 @@ class AdReportsIT {
     @TempDir
     Path work;
 
-    private AdStackClient kafka;
+    private StackClient kafka;
     private String applicationId;
     private long campaignBase;
     private long userBase;
@@ -71,7 +71,7 @@ class AdReportsIT {
 
     @BeforeEach
     void setUp(final TestInfo test) {
-        kafka = new AdStackClient();
+        kafka = new StackClient();
         applicationId = "it-" + test.getTestMethod().orElseThrow().getName() + "-" + Long.toHexString(System.nanoTime());
         final SplittableRandom random = new SplittableRandom();
         campaignBase = 800_000_000L + random.nextLong(100_000_000L) * 10;
@@ -101,25 +101,12 @@ class AdReportsIT {
     }
 
     private Process startApp(final Path stateDir, final int httpPort, final String... settings) throws IOException {
-        final Path file = work.resolve("app-" + System.nanoTime() + ".properties");
-        final List<String> lines = new ArrayList<>(List.of(
-            "application.id=" + applicationId,
-            "state.dir=" + stateDir,
-            "http.port=" + httpPort,
-            "schema.registry.url=" + kafka.stack.registryUrl(),
-            "kafka.bootstrap.servers=" + kafka.stack.kafkaBootstrapServers(),
-            "kafka.num.stream.threads=2",
-            "kafka.commit.interval.ms=200",
-            // The killed instance's members hold their partitions until their session expires.
-            "kafka.session.timeout.ms=10000"));
+        final List<String> lines = kafka.appSettings(applicationId, stateDir, httpPort);
+        // The killed instance's members hold their partitions until their session expires.
+        lines.add("kafka.session.timeout.ms=10000");
         lines.addAll(List.of(settings));
-        Files.writeString(file, String.join("\n", lines));
-        final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"), AdReportsApp.class.getName(),
-            file.toString());
-        builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
-            work.resolve("app.log").toFile()));
-        return builder.start();
+        return StackClient.startApp(AdReportsApp.class, lines, work.resolve("app-" + System.nanoTime() + ".properties"),
+            work.resolve("app.log"));
     }
 
     private void sendCdc(final AdScenario scenario) {
@@ -152,7 +139,7 @@ class AdReportsIT {
      */
     private void awaitCampaigns(final int versions) throws InterruptedException {
         final String broadcast = applicationId + "-" + AdReportsTopology.CAMPAIGN_BROADCAST_TOPIC + "-repartition";
-        AdStackClient.await("campaigns broadcast to every intake partition", () -> {
+        StackClient.await("campaigns broadcast to every intake partition", () -> {
             try {
                 return kafka.consumedToEnd(applicationId, broadcast, versions);
             } catch (final Exception e) {
@@ -208,13 +195,13 @@ class AdReportsIT {
             awaitCampaigns(4);
             sendEvents(events.subList(0, third));
             // Kill it as soon as it has committed some reports: mid-stream, with transactions open.
-            AdStackClient.await("first committed reports", () -> !latest(reports, seen, scenario).isEmpty());
+            StackClient.await("first committed reports", () -> !latest(reports, seen, scenario).isEmpty());
             sendEvents(events.subList(third, 2 * third));
             app.destroyForcibly().waitFor();
 
             sendEvents(events.subList(2 * third, events.size()));
             app = startApp(work.resolve("state-2"), port, "ads.idle.timeout.ms=600000", "ads.grace.ms=1800000");
-            AdStackClient.await("reports " + scenario.expected + ", seen " + latest(reports, seen, scenario),
+            StackClient.await("reports " + scenario.expected + ", seen " + latest(reports, seen, scenario),
                 () -> latest(reports, seen, scenario).equals(scenario.expected));
             // Nothing more arrives later: no event was counted twice.
             final long quietUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
@@ -243,7 +230,7 @@ class AdReportsIT {
 
     private static JsonNode get(final int port, final String path) throws Exception {
         final HttpClient client = HttpClient.newHttpClient();
-        final long deadline = System.nanoTime() + AdStackClient.DEADLINE.toNanos();
+        final long deadline = System.nanoTime() + StackClient.DEADLINE.toNanos();
         while (true) {
             try {
                 final HttpResponse<String> response = client.send(HttpRequest.newBuilder(
@@ -314,7 +301,7 @@ class AdReportsIT {
             kafka.producer.flush();
 
             final List<AdReport> finalReports = new ArrayList<>();
-            AdStackClient.await("the final report of the hour", () -> {
+            StackClient.await("the final report of the hour", () -> {
                 kafka.poll(finals, Topics.AD_REPORTS_FINAL).stream().filter(r -> r.getCampaignId() == campaignId)
                     .forEach(finalReports::add);
                 return !finalReports.isEmpty();
@@ -328,7 +315,7 @@ class AdReportsIT {
             kafka.send(Topics.AD_IMPRESSIONS, listener, tooLate);
             kafka.producer.flush();
             final List<ConsumerRecord<byte[], byte[]>> lateRecords = new ArrayList<>();
-            AdStackClient.await("the late impression", () -> {
+            StackClient.await("the late impression", () -> {
                 for (final ConsumerRecord<byte[], byte[]> record : late.poll(Duration.ofMillis(400))) {
                     if (containsUuid(record.value(), tooLate.getImpressionId())) {
                         lateRecords.add(record);
@@ -336,7 +323,7 @@ class AdReportsIT {
                 }
                 return !lateRecords.isEmpty();
             });
-            assertEquals("after-grace", header(lateRecords.get(0), AdIntakeProcessor.LATE_REASON_HEADER));
+            assertEquals("after-grace", StackClient.header(lateRecords.get(0), AdIntakeProcessor.LATE_REASON_HEADER));
             assertEquals(tooLate, kafka.serdes.value(Topics.AD_IMPRESSIONS).deserializer()
                 .deserialize(Topics.AD_IMPRESSIONS.name(), lateRecords.get(0).value()));
             // The final report is not emitted again.
@@ -376,16 +363,16 @@ class AdReportsIT {
 
             final Set<String> reasons = new HashSet<>();
             final List<ConsumerRecord<byte[], byte[]>> mine = new ArrayList<>();
-            AdStackClient.await("four dead letters", () -> {
+            StackClient.await("four dead letters", () -> {
                 for (final ConsumerRecord<byte[], byte[]> record : letters.poll(Duration.ofMillis(400))) {
                     final byte[] value = record.value();
-                    final boolean ourCampaign = Topics.CDC_AD_CAMPAIGNS.name().equals(header(record,
+                    final boolean ourCampaign = Topics.CDC_AD_CAMPAIGNS.name().equals(StackClient.header(record,
                         DeadLetterHandlers.TOPIC_HEADER)) && kafka.serdes.value(Topics.CDC_AD_CAMPAIGNS).deserializer()
                         .deserialize(Topics.CDC_AD_CAMPAIGNS.name(), value).getCampaignId() == campaignId;
                     if (java.util.Arrays.equals(value, json) || java.util.Arrays.equals(value, unknownId)
                             || containsUuid(value, unknownCampaign.getImpressionId()) || ourCampaign) {
                         mine.add(record);
-                        reasons.add(header(record, DeadLetterHandlers.REASON_HEADER));
+                        reasons.add(StackClient.header(record, DeadLetterHandlers.REASON_HEADER));
                     }
                 }
                 return mine.size() >= 4;
@@ -393,10 +380,10 @@ class AdReportsIT {
             assertEquals(Set.of("not-wire-format", "unknown-schema-id", "unknown-campaign",
                 "invalid-campaign:negative-cpm"), reasons);
             for (final ConsumerRecord<byte[], byte[]> record : mine) {
-                assertTrue(Long.parseLong(header(record, DeadLetterHandlers.OFFSET_HEADER)) >= 0);
-                if ("not-wire-format".equals(header(record, DeadLetterHandlers.REASON_HEADER))) {
+                assertTrue(Long.parseLong(StackClient.header(record, DeadLetterHandlers.OFFSET_HEADER)) >= 0);
+                if ("not-wire-format".equals(StackClient.header(record, DeadLetterHandlers.REASON_HEADER))) {
                     assertArrayEquals(json, record.value(), "the original bytes, unchanged");
-                    assertEquals(Topics.AD_IMPRESSIONS.name(), header(record, DeadLetterHandlers.TOPIC_HEADER));
+                    assertEquals(Topics.AD_IMPRESSIONS.name(), StackClient.header(record, DeadLetterHandlers.TOPIC_HEADER));
                 }
             }
         }
@@ -404,10 +391,5 @@ class AdReportsIT {
 
     private static boolean containsUuid(final byte[] avro, final UUID id) {
         return avro != null && new String(avro, StandardCharsets.UTF_8).contains(id.toString());
-    }
-
-    private static String header(final ConsumerRecord<byte[], byte[]> record, final String name) {
-        final Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.melodyud.avro.cdc.RoyaltyRate;
 import io.melodyud.avro.cdc.Track;
-import io.melodyud.avro.cdc.User;
 import io.melodyud.avro.common.Tier;
 import io.melodyud.avro.event.PlayEvent;
 import io.melodyud.contracts.config.LocalStack;
@@ -16,7 +14,7 @@ import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topic;
 import io.melodyud.contracts.topics.Topics;
-import io.melodyud.topologies.plays.InputPositions;
+import io.melodyud.topologies.StackClient;
 import io.melodyud.topologies.plays.PlayAnalyticsApp;
 import io.melodyud.topologies.plays.PlayAnalyticsConfig;
 import io.melodyud.topologies.royalties.RoyaltiesApp;
@@ -102,7 +100,7 @@ class DashboardIT {
         royaltySettings.put("http.port", royaltiesPort);
         royaltySettings.put(RoyaltiesConfig.LIVE_INTERVAL_MS, 0L);
         for (final String app : List.of("it-dashboard-plays-" + run, "it-dashboard-royalties-" + run)) {
-            InputPositions.startAtEnd(stack.kafkaBootstrapServers(), app, Topics.PLAYS.name());
+            StackClient.startAtEnd(stack.kafkaBootstrapServers(), app, Topics.PLAYS);
         }
 
         try (PlayAnalyticsApp plays = new PlayAnalyticsApp(new PlayAnalyticsConfig(playsSettings));

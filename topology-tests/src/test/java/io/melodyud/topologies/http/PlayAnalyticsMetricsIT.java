@@ -13,7 +13,7 @@ import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
-import io.melodyud.topologies.plays.InputPositions;
+import io.melodyud.topologies.StackClient;
 import io.melodyud.topologies.plays.PlayAnalyticsApp;
 import io.melodyud.topologies.plays.PlayAnalyticsConfig;
 import java.net.ServerSocket;
@@ -66,7 +66,7 @@ class PlayAnalyticsMetricsIT {
             Map.of(RegistryConfig.URL, stack.registryUrl()))));
         applicationId = "it-" + test.getTestMethod().orElseThrow().getName() + "-"
             + Long.toHexString(System.nanoTime());
-        InputPositions.startAtEnd(stack.kafkaBootstrapServers(), applicationId, PLAYS);
+        StackClient.startAtEnd(stack.kafkaBootstrapServers(), applicationId, Topics.PLAYS);
     }
 
     @AfterEach

@@ -6,16 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.melodyud.avro.event.PlayEvent;
 import io.melodyud.avro.output.TrackPlayTotal;
-import io.melodyud.contracts.config.LocalStack;
 import io.melodyud.contracts.fixtures.AvroFixtures;
-import io.melodyud.contracts.registry.RegistryConfig;
-import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
+import io.melodyud.topologies.StackClient;
 import io.melodyud.topologies.common.DeadLetterHandlers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,21 +21,14 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +48,7 @@ class PlayAnalyticsIT {
     @TempDir
     Path work;
 
-    private LocalStack stack;
+    private StackClient kafka;
     private TopicSerdes serdes;
     private String applicationId;
     private long trackBase;
@@ -68,9 +58,8 @@ class PlayAnalyticsIT {
 
     @BeforeEach
     void setUp(final TestInfo test) {
-        stack = LocalStack.fromSystemProperty();
-        serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
-            Map.of(RegistryConfig.URL, stack.registryUrl()))));
+        kafka = new StackClient();
+        serdes = kafka.serdes;
         applicationId = "it-" + test.getTestMethod().orElseThrow().getName() + "-" + Long.toHexString(System.nanoTime());
         trackBase = 1_000_000_000L + new SplittableRandom().nextLong(1_000_000_000L) * 100;
     }
@@ -80,51 +69,14 @@ class PlayAnalyticsIT {
         if (app != null) {
             app.destroyForcibly();
         }
+        kafka.close();
     }
 
     private Process startApp(final Path stateDir) throws IOException {
-        final Path settings = work.resolve("app.properties");
-        Files.writeString(settings, String.join("\n",
-            "application.id=" + applicationId,
-            "state.dir=" + stateDir,
-            "http.port=0",
-            "schema.registry.url=" + stack.registryUrl(),
-            "kafka.bootstrap.servers=" + stack.kafkaBootstrapServers(),
-            "kafka.num.stream.threads=2",
-            "kafka.commit.interval.ms=200"));
-        final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-            PlayAnalyticsApp.class.getName(), settings.toString());
-        builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
-            work.resolve("app.log").toFile()));
-        return builder.start();
+        return StackClient.startApp(PlayAnalyticsApp.class, kafka.appSettings(applicationId, stateDir, 0),
+            work.resolve("app.properties"), work.resolve("app.log"));
     }
 
-    private KafkaProducer<byte[], byte[]> producer() {
-        final Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    private KafkaConsumer<byte[], byte[]> committedReader(final String topic) {
-        final Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        final KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-            new ByteArrayDeserializer());
-        final List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-            .map(p -> new TopicPartition(topic, p.partition())).toList();
-        consumer.assign(partitions);
-        // Only what this test's application writes: the topic may hold millions of records of earlier runs.
-        consumer.seekToEnd(partitions);
-        partitions.forEach(consumer::position);
-        return consumer;
-    }
-
-    /** Plays over 3 tracks, one hot, with retried duplicates and short plays; returns the expected totals. */
     private Map<Long, Long> sendPlays(final KafkaProducer<byte[], byte[]> producer, final int count, final long seed) {
         final SplittableRandom random = new SplittableRandom(seed);
         final Map<Long, Long> expected = new HashMap<>();
@@ -181,22 +133,16 @@ class PlayAnalyticsIT {
     }
 
     private static void await(final String what, final BooleanSupplier condition) throws InterruptedException {
-        final long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(200);
-        }
+        StackClient.await(what, DEADLINE, condition);
     }
 
     @Test
     void totalsStayExactWhenTheApplicationIsKilledAndRestartedWithoutItsState() throws Exception {
         final Map<Long, Long> expected = new HashMap<>();
         final Map<Long, Long> seen = new HashMap<>();
-        InputPositions.startAtEnd(stack.kafkaBootstrapServers(), applicationId, Topics.PLAYS.name());
-        try (KafkaProducer<byte[], byte[]> producer = producer();
-             KafkaConsumer<byte[], byte[]> totals = committedReader(Topics.TRACK_PLAY_TOTALS.name())) {
+        kafka.startAtEnd(applicationId, Topics.PLAYS);
+        final KafkaProducer<byte[], byte[]> producer = kafka.producer;
+        try (KafkaConsumer<byte[], byte[]> totals = kafka.committedReader(Topics.TRACK_PLAY_TOTALS)) {
             sendPlays(producer, 20_000, 1).forEach((k, v) -> expected.merge(k, v, Long::sum));
             final List<PlayEvent> firstBatch = new ArrayList<>(lastBatch);
             app = startApp(work.resolve("state-1"));
@@ -225,9 +171,9 @@ class PlayAnalyticsIT {
         // An id no registry has handed out, with bytes unique to this run.
         final byte[] unknownId = {0, 0x7f, (byte) trackBase, (byte) (trackBase >> 8), (byte) (trackBase >> 16), 2, 4};
         final Set<String> reasons = new HashSet<>();
-        InputPositions.startAtEnd(stack.kafkaBootstrapServers(), applicationId, Topics.PLAYS.name());
-        try (KafkaProducer<byte[], byte[]> producer = producer();
-             KafkaConsumer<byte[], byte[]> letters = committedReader(Topics.DLQ_PLAY_ANALYTICS.name())) {
+        kafka.startAtEnd(applicationId, Topics.PLAYS);
+        final KafkaProducer<byte[], byte[]> producer = kafka.producer;
+        try (KafkaConsumer<byte[], byte[]> letters = kafka.committedReader(Topics.DLQ_PLAY_ANALYTICS)) {
             producer.send(new ProducerRecord<>(Topics.PLAYS.name(), new byte[8], json));
             producer.send(new ProducerRecord<>(Topics.PLAYS.name(), new byte[8], unknownId));
             final PlayEvent negative = AvroFixtures.playEvent().setEventId(UUID.randomUUID()).setTrackId(trackBase)
@@ -246,16 +192,16 @@ class PlayAnalyticsIT {
                         || containsUuid(value, negative.getEventId());
                     if (ours) {
                         mine.add(record);
-                        reasons.add(header(record, DeadLetterHandlers.REASON_HEADER));
+                        reasons.add(StackClient.header(record, DeadLetterHandlers.REASON_HEADER));
                     }
                 }
                 return mine.size() >= 3;
             });
             assertEquals(Set.of("not-wire-format", "unknown-schema-id", "invalid-play:negative-duration"), reasons);
             for (final ConsumerRecord<byte[], byte[]> record : mine) {
-                assertEquals(Topics.PLAYS.name(), header(record, DeadLetterHandlers.TOPIC_HEADER));
-                assertTrue(Long.parseLong(header(record, DeadLetterHandlers.OFFSET_HEADER)) >= 0);
-                if ("not-wire-format".equals(header(record, DeadLetterHandlers.REASON_HEADER))) {
+                assertEquals(Topics.PLAYS.name(), StackClient.header(record, DeadLetterHandlers.TOPIC_HEADER));
+                assertTrue(Long.parseLong(StackClient.header(record, DeadLetterHandlers.OFFSET_HEADER)) >= 0);
+                if ("not-wire-format".equals(StackClient.header(record, DeadLetterHandlers.REASON_HEADER))) {
                     assertArrayEquals(json, record.value(), "the original bytes, unchanged");
                 }
             }
@@ -264,10 +210,5 @@ class PlayAnalyticsIT {
 
     private static boolean containsUuid(final byte[] avro, final UUID id) {
         return new String(avro, StandardCharsets.UTF_8).contains(id.toString());
-    }
-
-    private static String header(final ConsumerRecord<byte[], byte[]> record, final String name) {
-        final Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

@@ -13,6 +13,7 @@ import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
 import io.melodyud.contracts.topics.Topics;
+import io.melodyud.topologies.StackClient;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -93,7 +94,7 @@ class PlayAnalyticsQueriesIT {
     void eitherInstanceAnswersForEveryTrackAndChart(final TestInfo test) throws Exception {
         final LocalStack stack = LocalStack.fromSystemProperty();
         final String applicationId = "it-queries-" + Long.toHexString(System.nanoTime());
-        InputPositions.startAtEnd(stack.kafkaBootstrapServers(), applicationId, Topics.PLAYS.name());
+        StackClient.startAtEnd(stack.kafkaBootstrapServers(), applicationId, Topics.PLAYS);
         final Instance a = start(applicationId, "a", stack);
         final Instance b = start(applicationId, "b", stack);
         final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

@@ -9,37 +9,24 @@ import io.melodyud.avro.common.Tier;
 import io.melodyud.avro.event.PlayEvent;
 import io.melodyud.avro.output.RoyaltyAggregate;
 import io.melodyud.avro.output.RoyaltyRecordKind;
-import io.melodyud.contracts.config.LocalStack;
 import io.melodyud.contracts.fixtures.AvroFixtures;
-import io.melodyud.contracts.registry.RegistryConfig;
-import io.melodyud.contracts.registry.SchemaRegistryClient;
 import io.melodyud.contracts.serde.TopicSerdes;
-import io.melodyud.contracts.topics.Topic;
 import io.melodyud.contracts.topics.Topics;
-import io.melodyud.topologies.plays.InputPositions;
+import io.melodyud.topologies.StackClient;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +47,7 @@ class RoyaltiesIT {
     @TempDir
     Path work;
 
-    private LocalStack stack;
+    private StackClient kafka;
     private TopicSerdes serdes;
     private String applicationId;
     private long idBase;
@@ -69,9 +56,8 @@ class RoyaltiesIT {
 
     @BeforeEach
     void setUp(final TestInfo test) {
-        stack = LocalStack.fromSystemProperty();
-        serdes = new TopicSerdes(new SchemaRegistryClient(new RegistryConfig(
-            Map.of(RegistryConfig.URL, stack.registryUrl()))));
+        kafka = new StackClient();
+        serdes = kafka.serdes;
         applicationId = "it-" + test.getTestMethod().orElseThrow().getName() + "-" + Long.toHexString(System.nanoTime());
         final SplittableRandom random = new SplittableRandom();
         idBase = 2_000_000_000L + random.nextLong(1_000_000_000L) * 100;
@@ -84,63 +70,23 @@ class RoyaltiesIT {
         if (app != null) {
             app.destroyForcibly();
         }
+        kafka.close();
     }
 
     private Process startApp(final Path stateDir) throws IOException {
-        final Path settings = work.resolve("app.properties");
-        Files.writeString(settings, String.join("\n",
-            "application.id=" + applicationId,
-            "state.dir=" + stateDir,
-            "http.port=" + Integer.getInteger("royalties.it.http.port", 0),
-            "schema.registry.url=" + stack.registryUrl(),
-            "kafka.bootstrap.servers=" + stack.kafkaBootstrapServers(),
-            "kafka.num.stream.threads=2",
-            "kafka.commit.interval.ms=200"));
-        final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-            RoyaltiesApp.class.getName(), settings.toString());
-        builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
-            Path.of("target", applicationId + ".log").toAbsolutePath().toFile()));
-        return builder.start();
-    }
-
-    private KafkaProducer<byte[], byte[]> producer() {
-        final Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
-    }
-
-    private <K, V> void send(final KafkaProducer<byte[], byte[]> producer, final Topic<K, V> topic, final K key,
-                             final V value) {
-        producer.send(new ProducerRecord<>(topic.name(), serdes.key(topic).serializer().serialize(topic.name(), key),
-            serdes.value(topic).serializer().serialize(topic.name(), value)));
-    }
-
-    private KafkaConsumer<byte[], byte[]> committedReader(final List<String> topics) {
-        final Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        final KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-            new ByteArrayDeserializer());
-        final List<TopicPartition> partitions = topics.stream().flatMap(topic -> consumer.partitionsFor(topic)
-            .stream().map(p -> new TopicPartition(topic, p.partition()))).toList();
-        consumer.assign(partitions);
-        consumer.seekToEnd(partitions);
-        partitions.forEach(consumer::position);
-        return consumer;
+        return StackClient.startApp(RoyaltiesApp.class,
+            kafka.appSettings(applicationId, stateDir, Integer.getInteger("royalties.it.http.port", 0)),
+            work.resolve("app.properties"), Path.of("target", applicationId + ".log").toAbsolutePath());
     }
 
     /** Reference data of this run: users in two countries and three tiers, 3 tracks of 2 rights holders, rates. */
     private void sendReferenceData(final KafkaProducer<byte[], byte[]> producer, final Instant validFrom) {
         for (int u = 1; u <= 300; u++) {
-            send(producer, Topics.CDC_USERS, idBase + u, user(u));
+            kafka.send(Topics.CDC_USERS, idBase + u, user(u));
         }
         for (int t = 0; t < 3; t++) {
             final Track track = AvroFixtures.track().setTrackId(idBase + t).setRightsHolderId(idBase + t % 2).build();
-            send(producer, Topics.CDC_TRACKS, track.getTrackId(), track);
+            kafka.send(Topics.CDC_TRACKS, track.getTrackId(), track);
         }
         long rateId = idBase;
         for (final String country : countries) {
@@ -148,7 +94,7 @@ class RoyaltiesIT {
                 final RoyaltyRate rate = AvroFixtures.royaltyRate().setRateId(++rateId).setCountry(country)
                     .setTier(tier).setRatePerPlay(rate(country, tier)).setCurrency("USD").setValidFrom(validFrom)
                     .build();
-                send(producer, Topics.CDC_ROYALTY_RATES, rate.getRateId(), rate);
+                kafka.send(Topics.CDC_ROYALTY_RATES, rate.getRateId(), rate);
             }
         }
         producer.flush();
@@ -191,7 +137,7 @@ class RoyaltiesIT {
                 }
             }
             previous = play;
-            send(producer, Topics.PLAYS, play.getUserId(), play);
+            kafka.send(Topics.PLAYS, play.getUserId(), play);
         }
         producer.flush();
         return expected;
@@ -228,13 +174,7 @@ class RoyaltiesIT {
     }
 
     private static void await(final String what, final BooleanSupplier condition) throws InterruptedException {
-        final long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(200);
-        }
+        StackClient.await(what, DEADLINE, condition);
     }
 
     @Test
@@ -243,10 +183,10 @@ class RoyaltiesIT {
         final Map<String, RoyaltyAggregate> latest = new HashMap<>();
         final Map<String, Object[]> adjustments = new HashMap<>();
         final Instant base = Instant.now().minus(Duration.ofMinutes(20));
-        InputPositions.startAtEnd(stack.kafkaBootstrapServers(), applicationId, Topics.PLAYS.name());
-        try (KafkaProducer<byte[], byte[]> producer = producer();
-             KafkaConsumer<byte[], byte[]> statements = committedReader(List.of(Topics.ROYALTIES_DAILY.name(),
-                 Topics.ROYALTY_ADJUSTMENTS.name()))) {
+        kafka.startAtEnd(applicationId, Topics.PLAYS);
+        final KafkaProducer<byte[], byte[]> producer = kafka.producer;
+        try (KafkaConsumer<byte[], byte[]> statements = kafka.committedReader(Topics.ROYALTIES_DAILY,
+                 Topics.ROYALTY_ADJUSTMENTS)) {
             sendReferenceData(producer, base.minus(Duration.ofMinutes(1)));
             merge(expected, sendPlays(producer, 20_000, 1, base));
             app = startApp(work.resolve("state-1"));
