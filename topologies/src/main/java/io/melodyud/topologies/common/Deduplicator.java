@@ -44,6 +44,11 @@ import org.slf4j.LoggerFactory;
  * journal. A rebuild reads the journal from local disk (restored by Kafka Streams beforehand) and costs one RocksDB
  * write per id in the horizon.
  *
+ * <p>The index is trusted after a crash only because exactly-once Kafka Streams wipes a task's whole state directory
+ * when it was not closed cleanly. Under {@code at_least_once} (if an operator overrides the guarantee) an index may
+ * keep ids of events processed after the last commit, which are then seen as duplicates when processed again; the
+ * changelogged window store this replaced had the same weakness, and at-least-once counts are not exact anyway.
+ *
  * <p>An event older than the horizon, relative to the task's stream time, cannot be checked any more; callers must
  * not count it ({@link #beyondHorizon}), and send it to their late-events topic instead.
  *
