@@ -34,7 +34,8 @@ public final class AdReportsApp extends StreamsApp {
      */
     static int inputPartitions(final Properties streamsProperties, final String usersTopic)
             throws InterruptedException {
-        final Map<String, Object> adminConfig = new StreamsConfig(streamsProperties).getAdminConfigs("ad-reports-setup");
+        final Map<String, Object> adminConfig =
+            new StreamsConfig(streamsProperties).getAdminConfigs("ad-reports-setup");
         final List<String> topics = List.of(Topics.AD_IMPRESSIONS.name(), Topics.AD_CLICKS.name(), usersTopic);
         try (Admin admin = Admin.create(adminConfig)) {
             final Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames().get();

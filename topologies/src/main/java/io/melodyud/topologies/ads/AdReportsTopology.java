@@ -116,7 +116,8 @@ public final class AdReportsTopology {
                 Deduplicator.indexStore(AdIntakeProcessor.IMPRESSION_DEDUP_STORE),
                 Deduplicator.journalStore(AdIntakeProcessor.IMPRESSION_DEDUP_STORE),
                 Deduplicator.indexStore(AdIntakeProcessor.CLICK_DEDUP_STORE),
-                Deduplicator.journalStore(AdIntakeProcessor.CLICK_DEDUP_STORE), AdIntakeProcessor.IMPRESSION_INDEX_STORE,
+                Deduplicator.journalStore(AdIntakeProcessor.CLICK_DEDUP_STORE),
+                AdIntakeProcessor.IMPRESSION_INDEX_STORE,
                 AdIntakeProcessor.PENDING_CLICKS_STORE, AdIntakeProcessor.WATERMARK_STORE,
                 AdIntakeProcessor.COMMIT_HOOK)
             .split(Named.as("ad-intake-"))
