@@ -169,12 +169,11 @@ public final class PlayAnalyticsQueries {
             } catch (final DateTimeParseException e) {
                 throw new IllegalArgumentException("day must be YYYY-MM-DD", e);
             }
-            final ReadOnlyKeyValueStore<Bytes, Long> counts = streams.store(StoreQueryParameters.fromNameAndType(
+            final ReadOnlyKeyValueStore<Bytes, byte[]> counts = streams.store(StoreQueryParameters.fromNameAndType(
                 TrackCountingProcessor.WINDOW_COUNTS_STORE, QueryableStoreTypes.keyValueStore()));
-            final Long onDay = counts.get(TrackCountingProcessor.countKey(ChartWindowSize.DAY, dayStart, (short) 0,
-                track));
+            final byte[] onDay = counts.get(TrackCountingProcessor.countKey(ChartWindowSize.DAY, dayStart, track));
             json.put("day", day);
-            json.put("valid_plays_on_day", onDay == null ? 0 : onDay);
+            json.put("valid_plays_on_day", onDay == null ? 0 : CountryCounts.decode(onDay).get((short) 0));
         }
         return Answer.ok(json);
     }

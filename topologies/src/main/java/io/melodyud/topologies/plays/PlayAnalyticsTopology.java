@@ -129,7 +129,7 @@ public final class PlayAnalyticsTopology {
             Stores.persistentKeyValueStore(TrackCountingProcessor.TOTALS_STORE), Serdes.Long(), Serdes.Long()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(TrackCountingProcessor.WINDOW_COUNTS_STORE), Serdes.Bytes(),
-            Serdes.Long()));
+            Serdes.ByteArray()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(TrackCountingProcessor.PARTIALS_STORE), Serdes.Bytes(),
             InternalCodecs.TOP_LIST));

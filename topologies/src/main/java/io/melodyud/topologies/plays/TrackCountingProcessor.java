@@ -42,7 +42,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class TrackCountingProcessor implements Processor<Long, InternalCodecs.TrackDelta, Object, Object> {
 
     static final String TOTALS_STORE = "track-totals";
-    static final String WINDOW_COUNTS_STORE = "chart-window-counts";
+    /** Keyed by window and track, valued by {@link CountryCounts}; renamed when its format changed. */
+    static final String WINDOW_COUNTS_STORE = "chart-track-window-counts";
     static final String PARTIALS_STORE = "chart-partials";
     static final String OPEN_WINDOWS_STORE = "count-windows-open";
     static final String COMMIT_HOOK = "track-counting-commit";
@@ -54,13 +55,13 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     private final boolean liveMinuteCounts;
     private ProcessorContext<Object, Object> context;
     private KeyValueStore<Long, Long> totals;
-    private KeyValueStore<Bytes, Long> windowCounts;
+    private KeyValueStore<Bytes, byte[]> windowCounts;
     private KeyValueStore<Bytes, TopList> partials;
     private KeyValueStore<Bytes, Long> openWindows;
     /** Totals changed since the last commit, by track. */
     private final Map<Long, long[]> changedTotals = new HashMap<>();
-    /** Window counts changed since the last commit, by store key. */
-    private final Map<Bytes, long[]> changedCounts = new HashMap<>();
+    /** Window counts changed since the last commit, by store key (window and track). */
+    private final Map<Bytes, CountryCounts> changedCounts = new HashMap<>();
     /** Decoded top lists, so that a delta does not decode a whole list; the store is the committed copy. */
     private final Map<Bytes, TopList> decoded = new HashMap<>();
     private final Set<Bytes> changedCharts = new HashSet<>();
@@ -117,14 +118,14 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
 
     private long addCount(final ChartWindowSize size, final long windowStart, final short country, final long track,
                           final long add) {
-        final Bytes key = countKey(size, windowStart, country, track);
-        long[] count = changedCounts.get(key);
-        if (count == null) {
-            final Long stored = windowCounts.get(key);
-            count = new long[] {stored == null ? 0 : stored};
-            changedCounts.put(key, count);
+        final Bytes key = countKey(size, windowStart, track);
+        CountryCounts counts = changedCounts.get(key);
+        if (counts == null) {
+            final byte[] stored = windowCounts.get(key);
+            counts = stored == null ? new CountryCounts() : CountryCounts.decode(stored);
+            changedCounts.put(key, counts);
         }
-        count[0] += add;
+        final long count = counts.add(country, add);
         if (!publishesLive(size, country)) {
             final Bytes window = windowKey(size, windowStart);
             if (!windowStates.containsKey(window)) {
@@ -132,7 +133,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
                 openWindows.put(window, 1L);
             }
         }
-        return count[0];
+        return count;
     }
 
     private void offer(final ChartWindowSize size, final long windowStart, final short country, final long track,
@@ -166,24 +167,31 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
                 now));
         }
         changedTotals.clear();
-        for (final Map.Entry<Bytes, long[]> entry : changedCounts.entrySet()) {
-            final long count = entry.getValue()[0];
-            windowCounts.put(entry.getKey(), count);
+        for (final Map.Entry<Bytes, CountryCounts> entry : changedCounts.entrySet()) {
+            final CountryCounts counts = entry.getValue();
+            windowCounts.put(entry.getKey(), counts.encode());
             final ByteBuffer buffer = ByteBuffer.wrap(entry.getKey().get());
             final ChartWindowSize size = ChartWindowSize.of(buffer.get());
             final long windowStart = buffer.getLong();
-            final short country = buffer.getShort();
             final long track = buffer.getLong();
-            if (publishesLive(size, country)) {
-                emitCount(size, windowStart, InternalCodecs.country(country), track, count, now);
-                if (size == ChartWindowSize.DAY && country == 0) {
-                    final LocalDate day = Instant.ofEpochMilli(windowStart).atZone(ZoneOffset.UTC).toLocalDate();
-                    context.forward(new Record<>(track + "@" + day, new TrackDailyPlays(track, day,
-                        Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()), count,
-                        count), now));
+            final boolean closed = Long.valueOf(CLOSED).equals(windowStates.get(windowKey(size, windowStart)));
+            for (int i = 0; i < counts.size(); i++) {
+                if (!counts.changed(i)) {
+                    continue;
                 }
-            } else if (Long.valueOf(CLOSED).equals(windowStates.get(windowKey(size, windowStart)))) {
-                emitCount(size, windowStart, InternalCodecs.country(country), track, count, now); // a correction
+                final short country = counts.country(i);
+                final long count = counts.count(i);
+                if (publishesLive(size, country)) {
+                    emitCount(size, windowStart, InternalCodecs.country(country), track, count, now);
+                    if (size == ChartWindowSize.DAY && country == 0) {
+                        final LocalDate day = Instant.ofEpochMilli(windowStart).atZone(ZoneOffset.UTC).toLocalDate();
+                        context.forward(new Record<>(track + "@" + day, new TrackDailyPlays(track, day,
+                            Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()),
+                            count, count), now));
+                    }
+                } else if (closed) {
+                    emitCount(size, windowStart, InternalCodecs.country(country), track, count, now); // a correction
+                }
             }
         }
         changedCounts.clear();
@@ -236,18 +244,20 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         }
         publish(); // the counts of the closing windows must be in the store before it is scanned
         for (final Bytes window : closing) {
-            final Bytes to = Bytes.wrap(ByteBuffer.allocate(19).put(window.get()).putShort((short) -1)
-                .putLong(-1L).array());
-            try (KeyValueIterator<Bytes, Long> counts = windowCounts.range(window, to)) {
-                while (counts.hasNext()) {
-                    final KeyValue<Bytes, Long> entry = counts.next();
+            final Bytes to = Bytes.wrap(ByteBuffer.allocate(17).put(window.get()).putLong(-1L).array());
+            try (KeyValueIterator<Bytes, byte[]> tracks = windowCounts.range(window, to)) {
+                while (tracks.hasNext()) {
+                    final KeyValue<Bytes, byte[]> entry = tracks.next();
                     final ByteBuffer key = ByteBuffer.wrap(entry.key.get());
                     final ChartWindowSize size = ChartWindowSize.of(key.get());
                     final long start = key.getLong();
-                    final short country = key.getShort();
-                    if (!publishesLive(size, country)) {
-                        emitCount(size, start, InternalCodecs.country(country), key.getLong(), entry.value,
-                            streamTime);
+                    final long track = key.getLong();
+                    final CountryCounts counts = CountryCounts.decode(entry.value);
+                    for (int i = 0; i < counts.size(); i++) {
+                        if (!publishesLive(size, counts.country(i))) {
+                            emitCount(size, start, InternalCodecs.country(counts.country(i)), track, counts.count(i),
+                                streamTime);
+                        }
                     }
                 }
             }
@@ -290,11 +300,11 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     }
 
     /**
-     * Window counts are keyed size, window start, country, track: a chart's counts are one contiguous range, and
-     * windows sort by start (starts are positive, so their big-endian bytes sort like the numbers).
+     * Window counts are keyed size, window start, track: a window's counts are one contiguous range, and windows sort
+     * by start (starts are positive, so their big-endian bytes sort like the numbers).
      */
-    static Bytes countKey(final ChartWindowSize size, final long windowStart, final short country, final long track) {
-        return Bytes.wrap(ByteBuffer.allocate(19).put((byte) size.ordinal()).putLong(windowStart).putShort(country)
-            .putLong(track).array());
+    static Bytes countKey(final ChartWindowSize size, final long windowStart, final long track) {
+        return Bytes.wrap(ByteBuffer.allocate(17).put((byte) size.ordinal()).putLong(windowStart).putLong(track)
+            .array());
     }
 }
