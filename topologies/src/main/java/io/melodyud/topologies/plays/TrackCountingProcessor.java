@@ -60,8 +60,10 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     private KeyValueStore<Bytes, Long> openWindows;
     /** Totals changed since the last commit, by track. */
     private final Map<Long, long[]> changedTotals = new HashMap<>();
-    /** Window counts changed since the last commit, by store key (window and track). */
-    private final Map<Bytes, CountryCounts> changedCounts = new HashMap<>();
+    /** Window counts changed since the last commit, by window and track. */
+    private final Map<WindowTrack, CountryCounts> changedCounts = new HashMap<>();
+    /** The windows the delta being processed touches; reused from one delta to the next. */
+    private final List<WindowTouch> touched = new ArrayList<>();
     /** Decoded top lists, so that a delta does not decode a whole list; the store is the committed copy. */
     private final Map<Bytes, TopList> decoded = new HashMap<>();
     private final Set<Bytes> changedCharts = new HashSet<>();
@@ -102,38 +104,51 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
             }
             total[0] += delta.total();
         }
-        final Map<Long, long[]> globalByWindow = new HashMap<>();
+        // Each window of the delta is looked up once, for its countries and for the worldwide count.
+        touched.clear();
         for (final InternalCodecs.WindowDelta w : delta.windows()) {
-            final long count = addCount(w.size(), w.windowStart(), w.country(), track, w.count());
+            WindowTouch touch = null;
+            for (final WindowTouch t : touched) {
+                if (t.size == w.size() && t.start == w.windowStart()) {
+                    touch = t;
+                    break;
+                }
+            }
+            if (touch == null) {
+                touch = new WindowTouch(w.size(), w.windowStart(), countsOf(w.size(), w.windowStart(), track));
+                touched.add(touch);
+                if (!publishesLive(w.size(), w.country())) {
+                    markOpen(w.size(), w.windowStart());
+                }
+            }
+            final long count = touch.counts.add(w.country(), w.count());
             offer(w.size(), w.windowStart(), w.country(), track, count);
-            globalByWindow.computeIfAbsent(((long) w.size().ordinal() << 56) ^ w.windowStart(),
-                k -> new long[] {w.size().ordinal(), w.windowStart(), 0})[2] += w.count();
+            touch.worldwide += w.count();
         }
-        for (final long[] g : globalByWindow.values()) {
-            final ChartWindowSize size = ChartWindowSize.of((int) g[0]);
-            final long count = addCount(size, g[1], (short) 0, track, g[2]);
-            offer(size, g[1], (short) 0, track, count);
+        for (final WindowTouch t : touched) {
+            offer(t.size, t.start, (short) 0, track, t.counts.add((short) 0, t.worldwide));
         }
     }
 
-    private long addCount(final ChartWindowSize size, final long windowStart, final short country, final long track,
-                          final long add) {
-        final Bytes key = countKey(size, windowStart, track);
+    /** A track's counts in a window: changed since the last commit, else from the store, else none yet. */
+    private CountryCounts countsOf(final ChartWindowSize size, final long windowStart, final long track) {
+        final WindowTrack key = new WindowTrack(size, windowStart, track);
         CountryCounts counts = changedCounts.get(key);
         if (counts == null) {
-            final byte[] stored = windowCounts.get(key);
+            final byte[] stored = windowCounts.get(countKey(size, windowStart, track));
             counts = stored == null ? new CountryCounts() : CountryCounts.decode(stored);
             changedCounts.put(key, counts);
         }
-        final long count = counts.add(country, add);
-        if (!publishesLive(size, country)) {
-            final Bytes window = windowKey(size, windowStart);
-            if (!windowStates.containsKey(window)) {
-                windowStates.put(window, 1L);
-                openWindows.put(window, 1L);
-            }
+        return counts;
+    }
+
+    /** Remembers a window whose counts are published when it closes. */
+    private void markOpen(final ChartWindowSize size, final long windowStart) {
+        final Bytes window = windowKey(size, windowStart);
+        if (!windowStates.containsKey(window)) {
+            windowStates.put(window, 1L);
+            openWindows.put(window, 1L);
         }
-        return count;
     }
 
     private void offer(final ChartWindowSize size, final long windowStart, final short country, final long track,
@@ -167,13 +182,12 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
                 now));
         }
         changedTotals.clear();
-        for (final Map.Entry<Bytes, CountryCounts> entry : changedCounts.entrySet()) {
+        for (final Map.Entry<WindowTrack, CountryCounts> entry : changedCounts.entrySet()) {
             final CountryCounts counts = entry.getValue();
-            windowCounts.put(entry.getKey(), counts.encode());
-            final ByteBuffer buffer = ByteBuffer.wrap(entry.getKey().get());
-            final ChartWindowSize size = ChartWindowSize.of(buffer.get());
-            final long windowStart = buffer.getLong();
-            final long track = buffer.getLong();
+            final ChartWindowSize size = entry.getKey().size();
+            final long windowStart = entry.getKey().start();
+            final long track = entry.getKey().track();
+            windowCounts.put(countKey(size, windowStart, track), counts.encode());
             final boolean closed = Long.valueOf(CLOSED).equals(windowStates.get(windowKey(size, windowStart)));
             for (int i = 0; i < counts.size(); i++) {
                 if (!counts.changed(i)) {
@@ -306,5 +320,23 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     static Bytes countKey(final ChartWindowSize size, final long windowStart, final long track) {
         return Bytes.wrap(ByteBuffer.allocate(17).put((byte) size.ordinal()).putLong(windowStart).putLong(track)
             .array());
+    }
+
+    /** A track in a window: the key of changed counts between commits (cheaper to hash than the store key). */
+    private record WindowTrack(ChartWindowSize size, long start, long track) {
+    }
+
+    /** A window touched by one delta: the track's counts in it, and what the delta adds worldwide. */
+    private static final class WindowTouch {
+        private final ChartWindowSize size;
+        private final long start;
+        private final CountryCounts counts;
+        private long worldwide;
+
+        private WindowTouch(final ChartWindowSize size, final long start, final CountryCounts counts) {
+            this.size = size;
+            this.start = start;
+            this.counts = counts;
+        }
     }
 }
