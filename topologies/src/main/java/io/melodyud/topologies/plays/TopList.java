@@ -47,6 +47,12 @@ public final class TopList {
      * changed.
      */
     public boolean offer(final long track, final long count) {
+        if (size == capacity && !ranksBefore(track, count, tracks[size - 1], counts[size - 1])) {
+            // Most offers are tail tracks that stay out of a full list. Because counts only grow, a track already
+            // listed ranks at least where it did, so one that does not beat the last entry is not listed, or is
+            // that entry unchanged: either way nothing changes, and the scan below is spared.
+            return false;
+        }
         int index = indexOf(track);
         if (index >= 0) {
             if (counts[index] == count) {
@@ -55,9 +61,6 @@ public final class TopList {
             counts[index] = count;
         } else {
             if (size == capacity) {
-                if (!ranksBefore(track, count, tracks[size - 1], counts[size - 1])) {
-                    return false;
-                }
                 index = size - 1;
             } else {
                 grow();
