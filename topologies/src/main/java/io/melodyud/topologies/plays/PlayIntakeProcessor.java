@@ -7,11 +7,10 @@ import io.melodyud.topologies.common.CommitHook;
 import io.melodyud.topologies.common.Deduplicator;
 import io.melodyud.topologies.common.DeadLetterHandlers;
 import io.melodyud.topologies.common.ErrorCounters;
+import io.melodyud.topologies.common.LongLongMap;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -45,8 +44,9 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     private final ErrorCounters counters;
     private ProcessorContext<Long, Object> context;
     private Deduplicator dedup;
-    /** Pending counts by track; reused between commits to spare the allocations. */
-    private final Map<Long, PendingCounts> pending = new HashMap<>();
+    /** Pending counts by track: the track's index in {@link #pool}. Both are reused from one commit to the next. */
+    private final LongLongMap pending = new LongLongMap(1024);
+    private final List<PendingCounts> pool = new ArrayList<>();
     private final ChartWindowSize[] windows;
     private final LongAdder duplicates;
     private final LongAdder shortPlays;
@@ -87,7 +87,11 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
             return;
         }
 
-        final PendingCounts counts = pending.computeIfAbsent(play.getTrackId(), t -> new PendingCounts());
+        final int index = (int) pending.putIfAbsent(play.getTrackId(), pending.size());
+        if (index == pool.size()) {
+            pool.add(new PendingCounts());
+        }
+        final PendingCounts counts = pool.get(index);
         counts.total++;
         final short country = InternalCodecs.countryCode(play.getCountry());
         List<String> lateFor = null;
@@ -132,15 +136,15 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
             return;
         }
         final long timestamp = context.currentStreamTimeMs();
-        for (final Map.Entry<Long, PendingCounts> entry : pending.entrySet()) {
-            final PendingCounts counts = entry.getValue();
+        pending.forEach((track, index) -> {
+            final PendingCounts counts = pool.get((int) index);
             final List<InternalCodecs.WindowDelta> windows = new ArrayList<>(counts.windows.size());
             counts.windows.forEach((packed, count) -> windows.add(new InternalCodecs.WindowDelta(
                 ChartWindowSize.of((int) ((packed >>> COUNTRY_BITS) & 0x3)), packed >>> (COUNTRY_BITS + 2),
-                (short) (packed & 0xffff), count[0])));
-            context.forward(new Record<>(entry.getKey(), new InternalCodecs.TrackDelta(counts.total, windows),
-                timestamp));
-        }
+                (short) (packed & 0xffff), count)));
+            context.forward(new Record<>(track, new InternalCodecs.TrackDelta(counts.total, windows), timestamp));
+            counts.clear();
+        });
         pending.clear();
     }
 
@@ -150,17 +154,16 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     private static final class PendingCounts {
         private long total;
         /** Keyed by window start, size ordinal and country packed in a long (starts are below 2^45 ms). */
-        private final Map<Long, long[]> windows = new HashMap<>(8);
+        private final LongLongMap windows = new LongLongMap(8);
 
         void add(final ChartWindowSize size, final long windowStart, final short country) {
-            final long packed = (windowStart << (COUNTRY_BITS + 2)) | ((long) size.ordinal() << COUNTRY_BITS)
-                | (country & 0xffffL);
-            final long[] count = windows.get(packed);
-            if (count == null) {
-                windows.put(packed, new long[] {1});
-            } else {
-                count[0]++;
-            }
+            windows.addTo((windowStart << (COUNTRY_BITS + 2)) | ((long) size.ordinal() << COUNTRY_BITS)
+                | (country & 0xffffL), 1);
+        }
+
+        void clear() {
+            total = 0;
+            windows.clear();
         }
     }
 }
