@@ -4,8 +4,9 @@ import io.melodyud.avro.output.ChartCount;
 import io.melodyud.avro.output.TrackDailyPlays;
 import io.melodyud.avro.output.TrackPlayTotal;
 import io.melodyud.topologies.common.ChartWindowSize;
-import java.nio.ByteBuffer;
 import io.melodyud.topologies.common.CommitHook;
+import io.melodyud.topologies.common.LongLongMap;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -59,7 +60,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     private KeyValueStore<Bytes, TopList> partials;
     private KeyValueStore<Bytes, Long> openWindows;
     /** Totals changed since the last commit, by track. */
-    private final Map<Long, long[]> changedTotals = new HashMap<>();
+    private final LongLongMap changedTotals = new LongLongMap(1024);
     /** Window counts changed since the last commit, by window and track. */
     private final Map<WindowTrack, CountryCounts> changedCounts = new HashMap<>();
     /** The windows the delta being processed touches; reused from one delta to the next. */
@@ -96,13 +97,11 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
         final long track = record.key();
         final InternalCodecs.TrackDelta delta = record.value();
         if (delta.total() > 0) {
-            long[] total = changedTotals.get(track);
-            if (total == null) {
+            if (changedTotals.get(track, -1L) < 0) {
                 final Long stored = totals.get(track);
-                total = new long[] {stored == null ? 0 : stored};
-                changedTotals.put(track, total);
+                changedTotals.put(track, stored == null ? 0 : stored);
             }
-            total[0] += delta.total();
+            changedTotals.addTo(track, delta.total());
         }
         // Each window of the delta is looked up once, for its countries and for the worldwide count.
         touched.clear();
@@ -173,14 +172,12 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
      */
     private void publish() {
         final long now = context.currentStreamTimeMs();
-        for (final Map.Entry<Long, long[]> entry : changedTotals.entrySet()) {
-            final long track = entry.getKey();
-            final long total = entry.getValue()[0];
+        changedTotals.forEach((track, total) -> {
             totals.put(track, total);
             // Counts only grow, so the count itself is a version sinks can keep the highest of.
             context.forward(new Record<>(track, new TrackPlayTotal(track, total, total, Instant.ofEpochMilli(now)),
                 now));
-        }
+        });
         changedTotals.clear();
         for (final Map.Entry<WindowTrack, CountryCounts> entry : changedCounts.entrySet()) {
             final CountryCounts counts = entry.getValue();
