@@ -72,7 +72,9 @@ public final class LongLongMap {
      * into their own pools of objects, so that the map never holds references).
      */
     public long putIfAbsent(final long key, final long valueIfAbsent) {
-        return values[findOrInsert(key, valueIfAbsent)];
+        // Not values[findOrInsert(...)]: Java reads the array field before the call, which may replace it.
+        final int slot = findOrInsert(key, valueIfAbsent);
+        return values[slot];
     }
 
     public void forEach(final EntryConsumer consumer) {

@@ -45,6 +45,12 @@ class LongLongMapTest {
         assertEquals(0, map.putIfAbsent(9_001L, map.size()));
         assertEquals(1, map.putIfAbsent(42L, map.size()));
         assertEquals(0, map.putIfAbsent(9_001L, map.size()), "an existing key keeps its value");
+        for (long track = 1_000; track < 3_000; track++) {
+            assertEquals(map.size(), map.putIfAbsent(track, map.size()), "a new key's value, across growth");
+        }
+        for (long track = 1_000; track < 3_000; track++) {
+            assertEquals(track - 1_000 + 2, map.get(track, -1L), "track " + track);
+        }
         map.put(42L, 7L);
         assertEquals(7L, map.get(42L, -1L));
         assertEquals(-1L, map.get(43L, -1L));
