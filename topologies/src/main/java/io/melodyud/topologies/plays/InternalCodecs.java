@@ -4,11 +4,14 @@ import io.melodyud.topologies.common.ChartWindowSize;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.processor.StreamPartitioner;
 
 /**
  * Compact binary encodings of the records between the application's stages and in its stores. They never leave
@@ -38,7 +41,32 @@ final class InternalCodecs {
     }
 
     /** Counts one input task adds for one track since its last flush. */
-    record TrackDelta(long total, List<WindowDelta> windows) {
+    record TrackDelta(long track, long total, List<WindowDelta> windows) {
+    }
+
+    /**
+     * The number of buckets tracks are hashed into between the intake and counting stages. It decides which counting
+     * task owns a track (bucket modulo the partitions of the delta topic), so it never changes: a different value
+     * would move tracks away from their counts. 240 divides evenly by every partition count up to 6 and by 8, 10,
+     * 12, 15, 16, 20, 24, 30, 40, 48 and 60; other counts get buckets within one of each other.
+     */
+    static final int DELTA_BUCKETS = 240;
+
+    /** The bucket of a track: a fixed mix of its id, so that consecutive ids spread over the buckets. */
+    static int bucketOf(final long track) {
+        return (int) (((track * 0x9E3779B97F4A7C15L) >>> 33) % DELTA_BUCKETS);
+    }
+
+    /** Sends a bucket's deltas to the partition that owns it. */
+    static final StreamPartitioner<Long, DeltaBatch> BUCKET_PARTITIONER =
+        (topic, bucket, batch, partitions) -> Optional.of(Set.of((int) (bucket % partitions)));
+
+    /**
+     * The deltas one input task sends, at a commit, for the tracks of one bucket: one record for many tracks, where
+     * one record per track made the delta topic the busiest of the application (a produced, consumed and processed
+     * record per track and commit).
+     */
+    record DeltaBatch(List<TrackDelta> deltas) {
     }
 
     /** Plays to add to one (window size, window start, country) of a track. */
@@ -76,32 +104,45 @@ final class InternalCodecs {
     record PartialChart(int sourcePartition, TopList top) {
     }
 
-    static final Serde<TrackDelta> TRACK_DELTA = Serdes.serdeFrom(
-        (Serializer<TrackDelta>) (topic, delta) -> {
-            if (delta == null) {
+    static final Serde<DeltaBatch> DELTA_BATCH = Serdes.serdeFrom(
+        (Serializer<DeltaBatch>) (topic, batch) -> {
+            if (batch == null) {
                 return null;
             }
-            final ByteBuffer buffer = ByteBuffer.allocate(12 + delta.windows().size() * 19);
-            buffer.putLong(delta.total()).putInt(delta.windows().size());
-            for (final WindowDelta w : delta.windows()) {
-                buffer.put((byte) w.size().ordinal()).putLong(w.windowStart()).putShort(w.country())
-                    .putLong(w.count());
+            int size = 4;
+            for (final TrackDelta delta : batch.deltas()) {
+                size += 20 + delta.windows().size() * 19;
+            }
+            final ByteBuffer buffer = ByteBuffer.allocate(size);
+            buffer.putInt(batch.deltas().size());
+            for (final TrackDelta delta : batch.deltas()) {
+                buffer.putLong(delta.track()).putLong(delta.total()).putInt(delta.windows().size());
+                for (final WindowDelta w : delta.windows()) {
+                    buffer.put((byte) w.size().ordinal()).putLong(w.windowStart()).putShort(w.country())
+                        .putLong(w.count());
+                }
             }
             return buffer.array();
         },
-        (Deserializer<TrackDelta>) (topic, bytes) -> {
+        (Deserializer<DeltaBatch>) (topic, bytes) -> {
             if (bytes == null) {
                 return null;
             }
             final ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            final long total = buffer.getLong();
-            final int n = buffer.getInt();
-            final List<WindowDelta> windows = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                windows.add(new WindowDelta(ChartWindowSize.of(buffer.get()), buffer.getLong(), buffer.getShort(),
-                    buffer.getLong()));
+            final int tracks = buffer.getInt();
+            final List<TrackDelta> deltas = new ArrayList<>(tracks);
+            for (int t = 0; t < tracks; t++) {
+                final long track = buffer.getLong();
+                final long total = buffer.getLong();
+                final int n = buffer.getInt();
+                final List<WindowDelta> windows = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    windows.add(new WindowDelta(ChartWindowSize.of(buffer.get()), buffer.getLong(),
+                        buffer.getShort(), buffer.getLong()));
+                }
+                deltas.add(new TrackDelta(track, total, windows));
             }
-            return new TrackDelta(total, windows);
+            return new DeltaBatch(deltas);
         });
 
     static final Serde<ChartKey> CHART_KEY = Serdes.serdeFrom(

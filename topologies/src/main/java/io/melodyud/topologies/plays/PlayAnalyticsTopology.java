@@ -31,14 +31,16 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * plays (by user) -> intake: validate, dedup, 30 s rule, lateness, pending counts per track  -> late plays
- *   -> [play-deltas, by track] -> counting: totals, window counts, per-task top lists     -> totals, daily, counts
+ *   -> [play-delta-batches, by bucket of tracks]
+ *   -> counting: totals, window counts, per-task top lists                                -> totals, daily, counts
  *   -> [chart-partials, by chart] -> merge: live charts, final charts at window close      -> charts
  * </pre>
  * Every store and internal topic is named here; renaming one orphans its state.
  */
 public final class PlayAnalyticsTopology {
 
-    static final String PLAY_DELTAS_TOPIC = "play-deltas";
+    /** Renamed from play-deltas when deltas became batches per bucket of tracks (a new format and owner per track). */
+    static final String PLAY_DELTAS_TOPIC = "play-delta-batches";
     static final String CHART_PARTIALS_TOPIC = "chart-partials";
 
     private PlayAnalyticsTopology() {
@@ -73,8 +75,9 @@ public final class PlayAnalyticsTopology {
                 serdes.value(Topics.LATE_PLAYS)).withName("late-plays-sink"));
 
         final Map<String, KStream<Object, Object>> counted = intake.get("intake-deltas")
-            .mapValues(value -> (InternalCodecs.TrackDelta) value, Named.as("deltas-values"))
-            .repartition(Repartitioned.with(Serdes.Long(), InternalCodecs.TRACK_DELTA).withName(PLAY_DELTAS_TOPIC))
+            .mapValues(value -> (InternalCodecs.DeltaBatch) value, Named.as("deltas-values"))
+            .repartition(Repartitioned.with(Serdes.Long(), InternalCodecs.DELTA_BATCH).withName(PLAY_DELTAS_TOPIC)
+                .withStreamPartitioner(InternalCodecs.BUCKET_PARTITIONER))
             .process(() -> new TrackCountingProcessor(config), Named.as("track-counting"),
                 TrackCountingProcessor.TOTALS_STORE, TrackCountingProcessor.WINDOW_COUNTS_STORE,
                 TrackCountingProcessor.PARTIALS_STORE, TrackCountingProcessor.OPEN_WINDOWS_STORE,

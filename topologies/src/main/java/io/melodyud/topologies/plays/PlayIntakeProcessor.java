@@ -21,16 +21,17 @@ import org.apache.kafka.streams.processor.api.Record;
 /**
  * First stage, on the input partitions (plays keyed by user, so a retried event lands where its first copy did):
  * validates each play, drops duplicates by event id, keeps valid plays only, decides lateness per window size and
- * adds the play to per-track pending counts. When the task commits, the pending counts of each track are sent, as
- * one {@link InternalCodecs.TrackDelta}, to the counting stage.
+ * adds the play to per-track pending counts. When the task commits, the pending counts of each track become a
+ * {@link InternalCodecs.TrackDelta}, and the deltas of the tracks of one bucket ({@link InternalCodecs#bucketOf})
+ * are sent to the counting stage as one {@link InternalCodecs.DeltaBatch}, keyed by the bucket.
  *
  * <p>This is the sharded counter of the seeds: a track's count is split by input task and merged by summing in the
- * counting stage, so a track with 90% of the traffic costs one record per task per commit downstream, not one
+ * counting stage, so a track with 90% of the traffic costs one delta per task per commit downstream, not one
  * per play. Pending counts live in a plain map and leave through the task's {@link CommitHook}, in the transaction
  * that commits the plays they count: a crash aborts both, and the plays are counted again from the input.
  *
- * <p>Outputs: {@code TrackDelta} values (to the counting stage) and {@code PlayEvent} values (late plays, to the
- * late topic), both keyed by a long.
+ * <p>Outputs: {@code DeltaBatch} values (to the counting stage) and {@code PlayEvent} values (late plays, to the
+ * late topic), both keyed by a long (the bucket, or the user).
  */
 final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Object> {
 
@@ -47,6 +48,9 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     /** Pending counts by track: the track's index in {@link #pool}. Both are reused from one commit to the next. */
     private final LongLongMap pending = new LongLongMap(1024);
     private final List<PendingCounts> pool = new ArrayList<>();
+    /** The deltas of a flush by bucket of tracks, each sent as one record. */
+    @SuppressWarnings("unchecked")
+    private final List<InternalCodecs.TrackDelta>[] buckets = new List[InternalCodecs.DELTA_BUCKETS];
     private final ChartWindowSize[] windows;
     private final LongAdder duplicates;
     private final LongAdder shortPlays;
@@ -129,7 +133,7 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers));
     }
 
-    /** Sends one TrackDelta per track with pending counts, then forgets them. */
+    /** Sends the deltas of the tracks with pending counts, a record per bucket, then forgets them. */
     private void flush() {
         dedup.commit(context.currentStreamTimeMs());
         if (pending.isEmpty()) {
@@ -142,13 +146,32 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
             counts.windows.forEach((packed, count) -> windows.add(new InternalCodecs.WindowDelta(
                 ChartWindowSize.of((int) ((packed >>> COUNTRY_BITS) & 0x3)), packed >>> (COUNTRY_BITS + 2),
                 (short) (packed & 0xffff), count)));
-            context.forward(new Record<>(track, new InternalCodecs.TrackDelta(counts.total, windows), timestamp));
+            final int bucket = InternalCodecs.bucketOf(track);
+            if (buckets[bucket] == null) {
+                buckets[bucket] = new ArrayList<>();
+            }
+            buckets[bucket].add(new InternalCodecs.TrackDelta(track, counts.total, windows));
+            if (buckets[bucket].size() == MAX_BATCH_TRACKS) {
+                send(bucket, timestamp);
+            }
             counts.clear();
         });
         pending.clear();
+        for (int bucket = 0; bucket < buckets.length; bucket++) {
+            if (buckets[bucket] != null && !buckets[bucket].isEmpty()) {
+                send(bucket, timestamp);
+            }
+        }
+    }
+
+    private void send(final int bucket, final long timestamp) {
+        context.forward(new Record<>((long) bucket, new InternalCodecs.DeltaBatch(buckets[bucket]), timestamp));
+        buckets[bucket] = new ArrayList<>();
     }
 
     private static final int COUNTRY_BITS = 16;
+    /** Keeps a delta record under about 200 KB (a track's delta is 20 bytes plus 19 per window and country). */
+    private static final int MAX_BATCH_TRACKS = 2_000;
 
     /** What one track gained since the last commit: its total, and per (window size, start, country). */
     private static final class PendingCounts {

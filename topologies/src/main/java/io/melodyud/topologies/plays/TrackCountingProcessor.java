@@ -40,7 +40,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * between commits and leaves one record. Stores and output are written in the transaction that commits the input,
  * so after a crash nothing held in the maps is missing: it is computed again from the input.
  */
-final class TrackCountingProcessor implements Processor<Long, InternalCodecs.TrackDelta, Object, Object> {
+final class TrackCountingProcessor implements Processor<Long, InternalCodecs.DeltaBatch, Object, Object> {
 
     static final String TOTALS_STORE = "track-totals";
     /** Keyed by window and track, valued by {@link CountryCounts}; renamed when its format changed. */
@@ -93,9 +93,14 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Tra
     }
 
     @Override
-    public void process(final Record<Long, InternalCodecs.TrackDelta> record) {
-        final long track = record.key();
-        final InternalCodecs.TrackDelta delta = record.value();
+    public void process(final Record<Long, InternalCodecs.DeltaBatch> record) {
+        for (final InternalCodecs.TrackDelta delta : record.value().deltas()) {
+            add(delta);
+        }
+    }
+
+    private void add(final InternalCodecs.TrackDelta delta) {
+        final long track = delta.track();
         if (delta.total() > 0) {
             if (changedTotals.get(track, -1L) < 0) {
                 final Long stored = totals.get(track);
