@@ -131,7 +131,8 @@ final class BenchSupport {
     }
 
     /**
-     * Starts {@code mainClass} on {@code settings} in its own JVM (heap from {@code --heap}), logging to
+     * Starts {@code mainClass} on {@code settings} in its own JVM (heap from {@code --heap}, collector from
+     * {@code --gc}: G1, the default, or Parallel), logging to
      * {@code dir/<log>.log}; with {@code jfr}, records a profile to {@code dir/app.jfr}, for
      * {@code jfr print --events jdk.ExecutionSample}.
      */
@@ -139,7 +140,7 @@ final class BenchSupport {
                             final Path dir, final String log, final boolean jfr) throws IOException {
         final List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + options.get("heap"),
-            "-XX:+UseG1GC"));
+            "-XX:+Use" + options.getOrDefault("gc", "G1") + "GC"));
         if (jfr) {
             command.add("-XX:StartFlightRecording=filename=" + dir.resolve("app.jfr") + ",settings=profile");
         }

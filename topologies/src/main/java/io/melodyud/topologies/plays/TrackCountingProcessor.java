@@ -34,9 +34,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>Changed counts and lists are held in plain maps and written out when the task commits (its
  * {@link CommitHook}): to the stores (which have no record cache of their own) and downstream, the latest value of
- * each: {@link TrackPlayTotal}, {@link TrackDailyPlays}, minute {@link ChartCount}s (keyed by their output keys) and
- * {@link InternalCodecs.PartialChart} (keyed by {@link InternalCodecs.ChartKey}) for the merge stage; hour and day
- * {@link ChartCount}s when their window closes (see {@link #publishesLive}). A hot track's total changes many times
+ * each: {@link TrackPlayTotal}, {@link TrackDailyPlays}, and {@link InternalCodecs.PartialChart} (keyed by
+ * {@link InternalCodecs.ChartKey}) for the merge stage; {@link ChartCount}s (keyed by their output keys) when their
+ * window closes, unless minute counts are live (see {@link #publishesLive}). A hot track's total changes many times
  * between commits and leaves one record. Stores and output are written in the transaction that commits the input,
  * so after a crash nothing held in the maps is missing: it is computed again from the input.
  */
@@ -121,7 +121,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
             if (touch == null) {
                 touch = new WindowTouch(w.size(), w.windowStart(), countsOf(w.size(), w.windowStart(), track));
                 touched.add(touch);
-                if (!publishesLive(w.size(), w.country())) {
+                if (!publishesLive(w.size())) {
                     markOpen(w.size(), w.windowStart());
                 }
             }
@@ -197,14 +197,14 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
                 }
                 final short country = counts.country(i);
                 final long count = counts.count(i);
-                if (publishesLive(size, country)) {
+                if (size == ChartWindowSize.DAY && country == 0) {
+                    final LocalDate day = Instant.ofEpochMilli(windowStart).atZone(ZoneOffset.UTC).toLocalDate();
+                    context.forward(new Record<>(track + "@" + day, new TrackDailyPlays(track, day,
+                        Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()),
+                        count, count), now));
+                }
+                if (publishesLive(size)) {
                     emitCount(size, windowStart, InternalCodecs.country(country), track, count, now);
-                    if (size == ChartWindowSize.DAY && country == 0) {
-                        final LocalDate day = Instant.ofEpochMilli(windowStart).atZone(ZoneOffset.UTC).toLocalDate();
-                        context.forward(new Record<>(track + "@" + day, new TrackDailyPlays(track, day,
-                            Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()),
-                            count, count), now));
-                    }
                 } else if (closed) {
                     emitCount(size, windowStart, InternalCodecs.country(country), track, count, now); // a correction
                 }
@@ -231,13 +231,14 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
     }
 
     /**
-     * The worldwide daily counts (daily plays per track), and minute counts if {@code charts.counts.minute.live},
-     * are published at every commit while their window fills; the other counts once, when the window closes, and
-     * then only as corrections. Publishing every change of every (window, country, track) made the count topics
-     * larger than the input.
+     * Minute counts are published at every commit while their window fills if {@code charts.counts.minute.live};
+     * all other counts once, when the window closes, and then only as corrections. Publishing every change of every
+     * (window, country, track) made the count topics larger than the input. The worldwide daily count of a track is
+     * published live anyway, as its daily plays ({@link TrackDailyPlays}); it was also a live day count once, which
+     * doubled a fifth of the application's output for no new information.
      */
-    private boolean publishesLive(final ChartWindowSize size, final short country) {
-        return (size == ChartWindowSize.MINUTE && liveMinuteCounts) || (size == ChartWindowSize.DAY && country == 0);
+    private boolean publishesLive(final ChartWindowSize size) {
+        return size == ChartWindowSize.MINUTE && liveMinuteCounts;
     }
 
     static Bytes windowKey(final ChartWindowSize size, final long windowStart) {
@@ -270,7 +271,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
                     final long track = key.getLong();
                     final CountryCounts counts = CountryCounts.decode(entry.value);
                     for (int i = 0; i < counts.size(); i++) {
-                        if (!publishesLive(size, counts.country(i))) {
+                        if (!publishesLive(size)) {
                             emitCount(size, start, InternalCodecs.country(counts.country(i)), track, counts.count(i),
                                 streamTime);
                         }

@@ -9,6 +9,7 @@ import io.melodyud.avro.event.PlayEvent;
 import io.melodyud.avro.output.Chart;
 import io.melodyud.avro.output.ChartCount;
 import io.melodyud.avro.output.ChartEntry;
+import io.melodyud.avro.output.TrackDailyPlays;
 import io.melodyud.contracts.fixtures.AvroFixtures;
 import io.melodyud.contracts.fixtures.InMemorySchemaRegistry;
 import io.melodyud.topologies.common.ChartWindowSize;
@@ -248,6 +249,11 @@ class PlayAnalyticsTopologyTest {
         assertEquals(1L, daily.get(HIT + "@" + LocalDate.of(2025, 3, 15)));
     }
 
+    private long lastDailyPlays() {
+        final List<TestRecord<String, TrackDailyPlays>> daily = app.daily.readRecordsToList();
+        return daily.get(daily.size() - 1).value().getValidPlays();
+    }
+
     /** Replaces the application by one publishing minute counts at every commit. */
     private void liveMinuteCounts() {
         app.close();
@@ -293,6 +299,30 @@ class PlayAnalyticsTopologyTest {
             "CO|" + B_SIDE + "|" + hour.toEpochMilli(), 1L,
             "GLOBAL|" + HIT + "|" + hour.toEpochMilli(), 2L,
             "GLOBAL|" + B_SIDE + "|" + hour.toEpochMilli(), 1L), counts, "each count of the closed hour, once");
+    }
+
+    @Test
+    void dayCountsArePublishedWhenTheDayClosesAndDailyPlaysWhileItFills() {
+        final Instant day = Instant.parse("2025-03-14T00:00:00Z");
+        app.send(play(HIT, "CO", day.plusSeconds(3_600)), play(HIT, "BR", day.plusSeconds(7_200)));
+        app.tick();
+        assertTrue(app.counts(ChartWindowSize.DAY).isEmpty(), "no day count, worldwide included, while the day is open");
+        assertEquals(2L, lastDailyPlays(), "the live worldwide count of the day is the track's daily plays");
+
+        app.send(play(HIT, "CO", day.plusSeconds(80_000)));
+        app.tick();
+        assertEquals(3L, lastDailyPlays(), "daily plays follow each commit");
+        assertTrue(app.counts(ChartWindowSize.DAY).isEmpty());
+
+        // 00:31 the next day is past the day plus 30 minutes of grace.
+        app.send(play(DEEP_CUT, "MX", day.plusSeconds(86_400 + 1_860)));
+        app.tick();
+        final Map<String, Long> counts = app.counts(ChartWindowSize.DAY).stream()
+            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays()));
+        assertEquals(Map.of(
+            "CO|" + HIT + "|" + day.toEpochMilli(), 2L,
+            "BR|" + HIT + "|" + day.toEpochMilli(), 1L,
+            "GLOBAL|" + HIT + "|" + day.toEpochMilli(), 3L), counts, "each count of the closed day, once");
     }
 
     @Test
