@@ -132,7 +132,12 @@ public abstract class StreamsAppConfig extends AbstractConfig {
         if (httpPort() > 0) {
             props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, httpAdvertisedHost() + ":" + httpPort());
         }
+        addStreamsDefaults(props);
         props.putAll(ConfigLoader.withPrefix(originals(), KAFKA_PREFIX));
         return props;
+    }
+
+    /** An application's own Kafka Streams defaults, applied after the common ones; {@code kafka.*} settings win. */
+    protected void addStreamsDefaults(final Properties props) {
     }
 }

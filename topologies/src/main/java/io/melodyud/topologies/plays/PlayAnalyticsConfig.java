@@ -4,10 +4,12 @@ import io.melodyud.topologies.common.ChartWindowSize;
 import io.melodyud.topologies.common.StreamsAppConfig;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
 
 /** Settings of the play-analytics application (play counters and charts). */
 public final class PlayAnalyticsConfig extends StreamsAppConfig {
@@ -67,6 +69,18 @@ public final class PlayAnalyticsConfig extends StreamsAppConfig {
                     + ": plays the window still accepts could not be checked for duplicates");
             }
         }
+    }
+
+    /**
+     * Every task of this topology reads one partition of one topic, so {@code max.task.idle.ms}, which makes a task
+     * wait for data on all its partitions to process them in time order, has nothing to order here. Disabled, Kafka
+     * Streams also skips building a "not ready" log message, with {@code String.format}, every time it finds a task
+     * with an empty queue: 2.5% of the stream threads' samples, because the counting and merge tasks' queues are
+     * empty between the bursts their upstream sends at each commit.
+     */
+    @Override
+    protected void addStreamsDefaults(final Properties props) {
+        props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
     }
 
     public PlayRules playRules() {

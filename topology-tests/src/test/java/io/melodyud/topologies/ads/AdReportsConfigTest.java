@@ -51,5 +51,7 @@ class AdReportsConfigTest {
         assertEquals("melody.dlq.ad-reports", props.get("errors.dead.letter.queue.topic.name"));
         assertEquals("250", props.get("commit.interval.ms"));
         assertEquals(true, props.get("ensure.explicit.internal.resource.naming"));
+        assertEquals(null, props.get("max.task.idle.ms"),
+            "Kafka's default: a task waits for its users and events partitions to order them in time");
     }
 }
