@@ -35,6 +35,15 @@ public final class AvroSerializer<T extends GenericContainer> implements Seriali
     private final boolean isKey;
     private final Map<Schema, SchemaWriter> writers = new ConcurrentHashMap<>();
     private final Map<String, String> subjects = new ConcurrentHashMap<>();
+    /** A buffer and encoder per thread, reused from one record to the next, where each record allocated both. */
+    private final ThreadLocal<Output> outputs = ThreadLocal.withInitial(Output::new);
+
+    private static final int MAX_KEPT_BUFFER = 1 << 20;
+
+    private static final class Output {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        private final BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(bytes, null);
+    }
 
     public AvroSerializer(final SchemaRegistry registry, final boolean isKey) {
         this.registry = registry;
@@ -51,21 +60,25 @@ public final class AvroSerializer<T extends GenericContainer> implements Seriali
         final Schema schema = record.getSchema();
         final SchemaWriter writer = writers.computeIfAbsent(schema, SchemaWriter::new);
         final int id = writer.idFor(subject(topic));
-        final ByteArrayOutputStream out = new ByteArrayOutputStream(128);
-        out.write(WireFormat.MAGIC_BYTE);
-        out.write(id >>> 24);
-        out.write(id >>> 16);
-        out.write(id >>> 8);
-        out.write(id);
+        final Output out = outputs.get();
+        out.bytes.reset();
+        out.bytes.write(WireFormat.MAGIC_BYTE);
+        out.bytes.write(id >>> 24);
+        out.bytes.write(id >>> 16);
+        out.bytes.write(id >>> 8);
+        out.bytes.write(id);
         try {
-            final BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-            writer.datumWriter.write(record, encoder);
-            encoder.flush();
+            writer.datumWriter.write(record, out.encoder);
+            out.encoder.flush();
         } catch (final IOException | AvroRuntimeException | NullPointerException | ClassCastException e) {
             throw new SerializationException("Record for topic " + topic + " does not match its schema "
                 + schema.getFullName() + ": " + e.getMessage(), e);
         }
-        return out.toByteArray();
+        final byte[] bytes = out.bytes.toByteArray();
+        if (out.bytes.size() > MAX_KEPT_BUFFER) {
+            outputs.remove(); // one huge record should not pin its buffer for the life of the thread
+        }
+        return bytes;
     }
 
     private String subject(final String topic) {
