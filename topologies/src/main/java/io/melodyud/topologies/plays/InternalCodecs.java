@@ -61,6 +61,10 @@ final class InternalCodecs {
     static final StreamPartitioner<Long, DeltaBatch> BUCKET_PARTITIONER =
         (topic, bucket, batch, partitions) -> Optional.of(Set.of((int) (bucket % partitions)));
 
+    /** The partition of the counting stage that owns a track: for interactive queries of its counts. */
+    static final StreamPartitioner<Long, Object> TRACK_OWNER =
+        (topic, track, value, partitions) -> Optional.of(Set.of(bucketOf(track) % partitions));
+
     /**
      * The deltas one input task sends, at a commit, for the tracks of one bucket: one record for many tracks, where
      * one record per track made the delta topic the busiest of the application (a produced, consumed and processed

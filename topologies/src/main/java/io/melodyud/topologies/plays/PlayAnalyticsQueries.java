@@ -47,8 +47,9 @@ public final class PlayAnalyticsQueries {
                 chartKey(segments, resolveLatest(streams, segments, query), clock).toBytes(),
                 Serdes.Bytes().serializer()));
         server.route("/tracks", (segments, query) -> track(streams, trackId(segments), query),
+            // A track lives where its bucket's deltas go, not where the default partitioner would put its id.
             (segments, query) -> streams.queryMetadataForKey(TrackCountingProcessor.TOTALS_STORE,
-                trackId(segments), Serdes.Long().serializer()));
+                trackId(segments), InternalCodecs.TRACK_OWNER));
         server.route("/errors", (segments, query) -> Answer.ok(counters.snapshot()), null);
     }
 

@@ -10,8 +10,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -70,10 +70,14 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
     private final Set<Bytes> changedCharts = new HashSet<>();
     /** In-memory copy of the (small) open-windows store. */
     private final Map<Bytes, Long> windowStates = new HashMap<>();
+    /** See {@link #closed}; reset whenever a window's state changes. */
+    private final long[] memoStart = new long[ChartWindowSize.values().length];
+    private final boolean[] memoClosed = new boolean[ChartWindowSize.values().length];
 
     TrackCountingProcessor(final PlayAnalyticsConfig config) {
         this.config = config;
         this.liveMinuteCounts = config.liveMinuteCounts();
+        forgetClosed();
     }
 
     @Override
@@ -151,6 +155,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
         final Bytes window = windowKey(size, windowStart);
         if (!windowStates.containsKey(window)) {
             windowStates.put(window, 1L);
+            forgetClosed();
             openWindows.put(window, 1L);
         }
     }
@@ -190,7 +195,10 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
             final long windowStart = entry.getKey().start();
             final long track = entry.getKey().track();
             windowCounts.put(countKey(size, windowStart, track), counts.encode());
-            final boolean closed = Long.valueOf(CLOSED).equals(windowStates.get(windowKey(size, windowStart)));
+            final boolean closed = closed(size, windowStart);
+            if (size != ChartWindowSize.DAY && !publishesLive(size) && !closed) {
+                continue; // the common case: an open window, published when it closes
+            }
             for (int i = 0; i < counts.size(); i++) {
                 if (!counts.changed(i)) {
                     continue;
@@ -198,7 +206,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
                 final short country = counts.country(i);
                 final long count = counts.count(i);
                 if (size == ChartWindowSize.DAY && country == 0) {
-                    final LocalDate day = Instant.ofEpochMilli(windowStart).atZone(ZoneOffset.UTC).toLocalDate();
+                    final LocalDate day = LocalDate.ofEpochDay(Math.floorDiv(windowStart, size.sizeMs()));
                     context.forward(new Record<>(track + "@" + day, new TrackDailyPlays(track, day,
                         Instant.ofEpochMilli(windowStart), Instant.ofEpochMilli(windowStart + size.sizeMs()),
                         count, count), now));
@@ -221,6 +229,20 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
             }
         }
         changedCharts.clear();
+    }
+
+    /** Whether a window was closed (its counts published); remembers the last window asked of each size. */
+    private boolean closed(final ChartWindowSize size, final long windowStart) {
+        final int i = size.ordinal();
+        if (memoStart[i] != windowStart || memoStart[i] == Long.MIN_VALUE) {
+            memoStart[i] = windowStart;
+            memoClosed[i] = Long.valueOf(CLOSED).equals(windowStates.get(windowKey(size, windowStart)));
+        }
+        return memoClosed[i];
+    }
+
+    private void forgetClosed() {
+        Arrays.fill(memoStart, Long.MIN_VALUE);
     }
 
     private void emitCount(final ChartWindowSize size, final long windowStart, final String country,
@@ -279,6 +301,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
                 }
             }
             windowStates.put(window, CLOSED);
+            forgetClosed();
             openWindows.put(window, CLOSED);
         }
     }
@@ -295,6 +318,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
                 && ByteBuffer.wrap(k.get(), 1, 8).getLong() < horizon;
             decoded.keySet().removeIf(expired);
             windowStates.keySet().removeIf(expired);
+            forgetClosed();
         }
     }
 

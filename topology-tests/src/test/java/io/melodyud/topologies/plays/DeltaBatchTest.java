@@ -50,6 +50,8 @@ class DeltaBatchTest {
                 final Optional<Set<Integer>> to = InternalCodecs.BUCKET_PARTITIONER.partitions(TOPIC,
                     (long) InternalCodecs.bucketOf(track), null, partitions);
                 assertEquals(1, to.orElseThrow().size(), "one partition per bucket");
+                assertEquals(to, InternalCodecs.TRACK_OWNER.partitions(TOPIC, track, null, partitions),
+                    "interactive queries look for track " + track + " where its deltas go");
                 tracks[to.orElseThrow().iterator().next()]++;
             }
             final double even = 50_000.0 / partitions;
