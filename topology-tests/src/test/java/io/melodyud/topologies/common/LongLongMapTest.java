@@ -40,6 +40,25 @@ class LongLongMapTest {
     }
 
     @Test
+    void aMapReusedForFewerEntriesStillWorksAfterShrinking() {
+        final LongLongMap map = new LongLongMap();
+        for (long key = 0; key < 5_000; key++) {
+            map.addTo(key * 60_000L, 1);
+        }
+        map.clear();
+        map.addTo(7L, 2);
+        map.addTo(7L, 3);
+        assertEquals(1, map.size());
+        assertEquals(5L, map.get(7L, -1L));
+        assertEquals(-1L, map.get(60_000L, -1L), "an entry from before the clear");
+        map.clear();
+        for (long key = 0; key < 5_000; key++) {
+            assertEquals(1L, map.addTo(key, 1), "grown again after shrinking");
+        }
+        assertEquals(5_000, map.size());
+    }
+
+    @Test
     void putIfAbsentKeepsTheFirstValue() {
         final LongLongMap map = new LongLongMap();
         assertEquals(0, map.putIfAbsent(9_001L, map.size()));
