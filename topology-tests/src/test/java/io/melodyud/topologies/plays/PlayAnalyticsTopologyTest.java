@@ -123,8 +123,7 @@ class PlayAnalyticsTopologyTest {
         assertEquals(4_500L, totals.get(HIT));
         assertEquals(500L, totals.values().stream().mapToLong(Long::longValue).sum() - 4_500L);
         // The hot track's updates downstream are bounded by flushes, not by plays.
-        final Map<String, Long> minuteCounts = app.counts(ChartWindowSize.MINUTE).stream()
-            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays(), (a, b) -> b));
+        final Map<String, Long> minuteCounts = latestCounts(ChartWindowSize.MINUTE);
         assertEquals(4_500L, minuteCounts.get("GLOBAL|" + HIT + "|" + t(0).toEpochMilli()));
         assertEquals(3_000L, minuteCounts.get("CO|" + HIT + "|" + t(0).toEpochMilli()));
     }
@@ -183,8 +182,7 @@ class PlayAnalyticsTopologyTest {
         app.send(play(HIT, "CO", minute.minusMillis(1)), play(HIT, "CO", minute));
         app.tick();
 
-        final Map<String, Long> counts = app.counts(ChartWindowSize.MINUTE).stream()
-            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays(), (a, b) -> b));
+        final Map<String, Long> counts = latestCounts(ChartWindowSize.MINUTE);
         assertEquals(1L, counts.get("CO|" + HIT + "|" + (minute.toEpochMilli() - 60_000)));
         assertEquals(1L, counts.get("CO|" + HIT + "|" + minute.toEpochMilli()));
     }
@@ -202,8 +200,7 @@ class PlayAnalyticsTopologyTest {
         app.send(tooLate);
         app.tick();
 
-        final Map<String, Long> counts = app.counts(ChartWindowSize.MINUTE).stream()
-            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays(), (a, b) -> b));
+        final Map<String, Long> counts = latestCounts(ChartWindowSize.MINUTE);
         assertEquals(2L, counts.get("CO|" + HIT + "|" + minute.toEpochMilli()));
         final List<TestRecord<Long, PlayEvent>> late = app.late.readRecordsToList();
         assertEquals(1, late.size());
@@ -249,6 +246,17 @@ class PlayAnalyticsTopologyTest {
         assertEquals(1L, daily.get(HIT + "@" + LocalDate.of(2025, 3, 15)));
     }
 
+    /** The latest count published per key. */
+    private Map<String, Long> latestCounts(final ChartWindowSize size) {
+        return app.counts(size).stream()
+            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays(), (a, b) -> b));
+    }
+
+    /** The counts published, failing if a key was published twice. */
+    private Map<String, Long> countsPublishedOnce(final ChartWindowSize size) {
+        return app.counts(size).stream().collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays()));
+    }
+
     private long lastDailyPlays() {
         final List<TestRecord<String, TrackDailyPlays>> daily = app.daily.readRecordsToList();
         return daily.get(daily.size() - 1).value().getValidPlays();
@@ -272,8 +280,7 @@ class PlayAnalyticsTopologyTest {
         // 19:31:40 is past 19:31 plus 30 seconds of grace; the window closes with the next stream-time check.
         app.send(play(DEEP_CUT, "CO", minute.plusSeconds(100)));
         app.tick();
-        final Map<String, Long> counts = app.counts(ChartWindowSize.MINUTE).stream()
-            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays()));
+        final Map<String, Long> counts = countsPublishedOnce(ChartWindowSize.MINUTE);
         assertEquals(Map.of(
             "CO|" + HIT + "|" + minute.toEpochMilli(), 2L,
             "MX|" + B_SIDE + "|" + minute.toEpochMilli(), 1L,
@@ -292,8 +299,7 @@ class PlayAnalyticsTopologyTest {
         // 20:06 is past 20:00 plus 5 minutes of grace.
         app.send(play(DEEP_CUT, "MX", hour.plusSeconds(3960)));
         app.tick();
-        final Map<String, Long> counts = app.counts(ChartWindowSize.HOUR).stream()
-            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays()));
+        final Map<String, Long> counts = countsPublishedOnce(ChartWindowSize.HOUR);
         assertEquals(Map.of(
             "CO|" + HIT + "|" + hour.toEpochMilli(), 2L,
             "CO|" + B_SIDE + "|" + hour.toEpochMilli(), 1L,
@@ -317,8 +323,7 @@ class PlayAnalyticsTopologyTest {
         // 00:31 the next day is past the day plus 30 minutes of grace.
         app.send(play(DEEP_CUT, "MX", day.plusSeconds(86_400 + 1_860)));
         app.tick();
-        final Map<String, Long> counts = app.counts(ChartWindowSize.DAY).stream()
-            .collect(Collectors.toMap(TestRecord::key, r -> r.value().getPlays()));
+        final Map<String, Long> counts = countsPublishedOnce(ChartWindowSize.DAY);
         assertEquals(Map.of(
             "CO|" + HIT + "|" + day.toEpochMilli(), 2L,
             "BR|" + HIT + "|" + day.toEpochMilli(), 1L,
