@@ -42,17 +42,7 @@ class CdcMetricsIT {
 
     private static PrometheusScrape awaitScrape(final String url, final String what,
                                                 final Predicate<PrometheusScrape> condition) throws Exception {
-        final long deadline = System.nanoTime() + WAIT.toNanos();
-        PrometheusScrape scrape = PrometheusScrape.fetch(url);
-        while (!condition.test(scrape)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; last scrape:\n" + scrape.text()
-                    .lines().filter(l -> l.startsWith("melody_")).reduce("", (a, b) -> a + b + "\n"));
-            }
-            Thread.sleep(200);
-            scrape = PrometheusScrape.fetch(url);
-        }
-        return scrape;
+        return PrometheusScrape.await(url, WAIT, what, condition);
     }
 
     private static double value(final PrometheusScrape scrape, final String name, final String... labels) {

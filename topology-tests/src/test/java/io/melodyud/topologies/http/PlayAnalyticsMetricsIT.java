@@ -94,17 +94,7 @@ class PlayAnalyticsMetricsIT {
 
     private static PrometheusScrape awaitScrape(final String url, final String what,
                                                 final Predicate<PrometheusScrape> condition) throws Exception {
-        final long deadline = System.nanoTime() + DEADLINE.toNanos();
-        PrometheusScrape scrape = PrometheusScrape.fetch(url);
-        while (!condition.test(scrape)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; last scrape:\n"
-                    + melodyLines(scrape));
-            }
-            Thread.sleep(250);
-            scrape = PrometheusScrape.fetch(url);
-        }
-        return scrape;
+        return PrometheusScrape.await(url, DEADLINE, what, condition);
     }
 
     private static String melodyLines(final PrometheusScrape scrape) {

@@ -1,6 +1,7 @@
 package io.melodyud.contracts.metrics;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -51,6 +53,34 @@ public final class PrometheusScrape {
     }
 
     /** Fetches {@code url}, checks the status and content type, and parses the body. */
+    /**
+     * Scrapes {@code url} every 200 ms until {@code condition} holds, for up to {@code timeout}. A refused
+     * connection counts as "not yet": applications start their metrics server on their own thread, so the first
+     * requests can come before it listens. On timeout, fails with the {@code melody_} lines of the last scrape.
+     */
+    public static PrometheusScrape await(final String url, final Duration timeout, final String what,
+                                         final Predicate<PrometheusScrape> condition) throws Exception {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        PrometheusScrape scrape = null;
+        while (true) {
+            try {
+                scrape = fetch(url);
+                if (condition.test(scrape)) {
+                    return scrape;
+                }
+            } catch (final ConnectException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("timed out waiting for " + what + ": nothing listens at " + url, e);
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what + "; last scrape:\n" + (scrape == null ? ""
+                    : scrape.text().lines().filter(l -> l.startsWith("melody_")).reduce("", (a, b) -> a + b + "\n")));
+            }
+            Thread.sleep(200);
+        }
+    }
+
     public static PrometheusScrape fetch(final String url) throws IOException, InterruptedException {
         final HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
