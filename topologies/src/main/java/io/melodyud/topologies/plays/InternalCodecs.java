@@ -61,6 +61,11 @@ final class InternalCodecs {
     static final StreamPartitioner<Long, DeltaBatch> BUCKET_PARTITIONER =
         (topic, bucket, batch, partitions) -> Optional.of(Set.of((int) (bucket % partitions)));
 
+    /** Bytes one track's delta takes in a {@link DeltaBatch}: track, total, window count, then 19 per window. */
+    static int encodedSize(final int windows) {
+        return 20 + windows * 19;
+    }
+
     /** The partition of the counting stage that owns a track: for interactive queries of its counts. */
     static final StreamPartitioner<Long, Object> TRACK_OWNER =
         (topic, track, value, partitions) -> Optional.of(Set.of(bucketOf(track) % partitions));
@@ -115,7 +120,7 @@ final class InternalCodecs {
             }
             int size = 4;
             for (final TrackDelta delta : batch.deltas()) {
-                size += 20 + delta.windows().size() * 19;
+                size += encodedSize(delta.windows().size());
             }
             final ByteBuffer buffer = ByteBuffer.allocate(size);
             buffer.putInt(batch.deltas().size());

@@ -48,9 +48,7 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
     /** Pending counts by track: the track's index in {@link #pool}. Both are reused from one commit to the next. */
     private final LongLongMap pending = new LongLongMap(1024);
     private final List<PendingCounts> pool = new ArrayList<>();
-    /** The deltas of a flush by bucket of tracks, each sent as one record. */
-    @SuppressWarnings("unchecked")
-    private final List<InternalCodecs.TrackDelta>[] buckets = new List[InternalCodecs.DELTA_BUCKETS];
+    private final DeltaBatcher batches = new DeltaBatcher(DeltaBatcher.MAX_BATCH_BYTES);
     private final ChartWindowSize[] windows;
     private final LongAdder duplicates;
     private final LongAdder shortPlays;
@@ -140,38 +138,22 @@ final class PlayIntakeProcessor implements Processor<Long, PlayEvent, Long, Obje
             return;
         }
         final long timestamp = context.currentStreamTimeMs();
+        final DeltaBatcher.Sink send = (bucket, batch) ->
+            context.forward(new Record<>((long) bucket, batch, timestamp));
         pending.forEach((track, index) -> {
             final PendingCounts counts = pool.get((int) index);
             final List<InternalCodecs.WindowDelta> windows = new ArrayList<>(counts.windows.size());
             counts.windows.forEach((packed, count) -> windows.add(new InternalCodecs.WindowDelta(
                 ChartWindowSize.of((int) ((packed >>> COUNTRY_BITS) & 0x3)), packed >>> (COUNTRY_BITS + 2),
                 (short) (packed & 0xffff), count)));
-            final int bucket = InternalCodecs.bucketOf(track);
-            if (buckets[bucket] == null) {
-                buckets[bucket] = new ArrayList<>();
-            }
-            buckets[bucket].add(new InternalCodecs.TrackDelta(track, counts.total, windows));
-            if (buckets[bucket].size() == MAX_BATCH_TRACKS) {
-                send(bucket, timestamp);
-            }
+            batches.add(new InternalCodecs.TrackDelta(track, counts.total, windows), send);
             counts.clear();
         });
         pending.clear();
-        for (int bucket = 0; bucket < buckets.length; bucket++) {
-            if (buckets[bucket] != null && !buckets[bucket].isEmpty()) {
-                send(bucket, timestamp);
-            }
-        }
-    }
-
-    private void send(final int bucket, final long timestamp) {
-        context.forward(new Record<>((long) bucket, new InternalCodecs.DeltaBatch(buckets[bucket]), timestamp));
-        buckets[bucket] = new ArrayList<>();
+        batches.drain(send);
     }
 
     private static final int COUNTRY_BITS = 16;
-    /** Keeps a delta record under about 200 KB (a track's delta is 20 bytes plus 19 per window and country). */
-    private static final int MAX_BATCH_TRACKS = 2_000;
 
     /** What one track gained since the last commit: its total, and per (window size, start, country). */
     private static final class PendingCounts {

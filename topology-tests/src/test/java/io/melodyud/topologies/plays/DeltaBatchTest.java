@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.melodyud.topologies.common.ChartWindowSize;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -40,6 +41,44 @@ class DeltaBatchTest {
         assertEquals(119, InternalCodecs.bucketOf(42L));
         assertEquals(67, InternalCodecs.bucketOf(1_000_001L));
         assertEquals(73, InternalCodecs.bucketOf((1L << 40) + 7));
+    }
+
+    @Test
+    void aBucketsDeltasAreSplitIntoRecordsOfBoundedSizeAndNoneIsLost() {
+        final long minute = 1_764_000_000_000L;
+        final int bucket = InternalCodecs.bucketOf(7L);
+        final List<InternalCodecs.TrackDelta> sent = new ArrayList<>();
+        final List<byte[]> records = new ArrayList<>();
+        final DeltaBatcher.Sink sink = (to, batch) -> {
+            assertEquals(bucket, to);
+            records.add(InternalCodecs.DELTA_BATCH.serializer().serialize(TOPIC, batch));
+        };
+        final DeltaBatcher batcher = new DeltaBatcher(DeltaBatcher.MAX_BATCH_BYTES);
+        // A commit in which 8,000 tracks of one bucket were each played in 20 countries: about 3 MB of deltas.
+        for (long track = 1; sent.size() < 8_000; track++) {
+            if (InternalCodecs.bucketOf(track) != bucket) {
+                continue;
+            }
+            final List<InternalCodecs.WindowDelta> windows = new ArrayList<>();
+            for (short country = 1; country <= 20; country++) {
+                windows.add(new InternalCodecs.WindowDelta(ChartWindowSize.MINUTE, minute, country, track));
+            }
+            final InternalCodecs.TrackDelta delta = new InternalCodecs.TrackDelta(track, 20 * track, windows);
+            sent.add(delta);
+            batcher.add(delta, sink);
+        }
+        batcher.drain(sink);
+
+        assertTrue(records.size() >= 10, records.size() + " records");
+        final List<InternalCodecs.TrackDelta> received = new ArrayList<>();
+        for (final byte[] record : records) {
+            assertTrue(record.length <= DeltaBatcher.MAX_BATCH_BYTES + 1_000, record.length + " bytes");
+            received.addAll(InternalCodecs.DELTA_BATCH.deserializer().deserialize(TOPIC, record).deltas());
+        }
+        assertEquals(sent, received, "every delta once, in order");
+        final int before = records.size();
+        batcher.drain(sink);
+        assertEquals(before, records.size(), "a drained batcher sends nothing more");
     }
 
     @Test
