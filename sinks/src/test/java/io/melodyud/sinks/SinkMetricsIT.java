@@ -9,18 +9,19 @@ import com.clickhouse.client.api.Client;
 import io.melodyud.contracts.fixtures.AvroFixtures;
 import io.melodyud.contracts.metrics.MelodyMetrics;
 import io.melodyud.contracts.metrics.PrometheusScrape;
-import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.sinks.clickhouse.ClickHouseMigrations;
 import io.melodyud.sinks.clickhouse.ClickHouseSinkApp;
 import io.melodyud.sinks.clickhouse.ClickHouseSinkConfig;
 import io.melodyud.sinks.common.SinkApp;
 import io.melodyud.sinks.common.SinkConfig;
 import io.melodyud.sinks.common.SinkStream;
+import io.melodyud.sinks.fixtures.SinkProcesses;
 import io.melodyud.sinks.fixtures.SinkStack;
 import io.melodyud.sinks.postgres.PostgresSinkApp;
 import io.melodyud.sinks.postgres.PostgresSinkConfig;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -28,7 +29,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -38,6 +38,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Both sinks on the real broker, registry, ClickHouse and coordinator of the local stack, scraped at
@@ -49,23 +50,22 @@ class SinkMetricsIT {
 
     private static final Duration WAIT = Duration.ofSeconds(90);
 
+    @TempDir
+    Path work;
     private SinkStack stack;
-    private final List<SinkApp> apps = new ArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
+    private SinkProcesses sinks;
     private final List<Runnable> cleanups = new ArrayList<>();
 
     @BeforeEach
     void setUp(final TestInfo test) {
         stack = new SinkStack(test.getTestMethod().orElseThrow().getName());
+        sinks = new SinkProcesses(work);
     }
 
     @AfterEach
     void tearDown() throws Exception {
         try {
-            apps.forEach(SinkApp::stop);
-            for (final Thread thread : threads) {
-                thread.join(30_000);
-            }
+            sinks.close();
             cleanups.forEach(Runnable::run);
         } finally {
             stack.close();
@@ -79,27 +79,12 @@ class SinkMetricsIT {
     }
 
     private void run(final SinkApp app) {
-        final Thread thread = new Thread(() -> {
-            try {
-                app.run();
-            } catch (final Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, "sink-" + stack.prefix());
-        thread.start();
-        apps.add(app);
-        threads.add(thread);
+        sinks.inProcess(app, stack.prefix());
     }
 
     private Map<String, String> common(final Map<SinkStream, String> topics, final String dlq, final int port) {
-        final Map<String, String> settings = new HashMap<>();
-        settings.put(SinkConfig.GROUP_ID, stack.prefix());
-        settings.put(SinkConfig.DLQ_TOPIC, dlq);
+        final Map<String, String> settings = stack.sinkSettings(stack.prefix(), dlq, topics);
         settings.put(SinkConfig.METRICS_PORT, Integer.toString(port));
-        settings.put(SinkConfig.STREAMS, String.join(",", topics.keySet().stream().map(SinkStream::id).toList()));
-        topics.forEach((stream, topic) -> settings.put(stream.topicSetting(), topic));
-        settings.put(RegistryConfig.URL, stack.local().registryUrl());
-        settings.put("kafka.bootstrap.servers", stack.local().kafkaBootstrapServers());
         return settings;
     }
 
@@ -125,10 +110,7 @@ class SinkMetricsIT {
         }
         System.err.printf("SinkMetricsIT %s: scrape %d bytes, %d series%n", app, scrape.text().length(),
             scrape.families().values().stream().mapToInt(f -> f.samples().size()).sum());
-        apps.forEach(SinkApp::stop);
-        for (final Thread thread : threads) {
-            thread.join(30_000);
-        }
+        sinks.close();
         assertThrows(IOException.class, () -> PrometheusScrape.fetch(url), "the endpoint closes with the sink");
     }
 

@@ -10,29 +10,25 @@ import io.melodyud.avro.output.ChartWindow;
 import io.melodyud.avro.output.RoyaltyPeriod;
 import io.melodyud.avro.output.RoyaltyRecordKind;
 import io.melodyud.contracts.fixtures.AvroFixtures;
-import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.sinks.common.DeadLetters;
 import io.melodyud.sinks.common.SinkApp;
 import io.melodyud.sinks.common.SinkCounters;
 import io.melodyud.sinks.common.SinkStream;
+import io.melodyud.sinks.fixtures.SinkProcesses;
 import io.melodyud.sinks.fixtures.SinkStack;
 import io.melodyud.sinks.fixtures.TcpProxy;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,13 +50,13 @@ class ClickHouseSinkIT {
     private SinkStack stack;
     private Client admin;
     private String database;
-    private final List<Thread> threads = new ArrayList<>();
-    private final List<SinkApp> apps = new ArrayList<>();
+    private SinkProcesses sinks;
     private Process child;
 
     @BeforeEach
     void setUp(final TestInfo test) {
         stack = new SinkStack(test.getTestMethod().orElseThrow().getName());
+        sinks = new SinkProcesses(work);
         database = stack.prefix();
         admin = new Client.Builder().addEndpoint(stack.local().clickhouseHttpUrl()).setUsername("default")
             .setPassword("").compressServerResponse(false).build();
@@ -69,13 +65,7 @@ class ClickHouseSinkIT {
     @AfterEach
     void tearDown() throws Exception {
         try {
-            if (child != null) {
-                child.destroyForcibly().waitFor();
-            }
-            apps.forEach(SinkApp::stop);
-            for (final Thread thread : threads) {
-                thread.join(30_000);
-            }
+            sinks.close();
             ClickHouseMigrations.execute(admin, "DROP DATABASE IF EXISTS `" + database + "`");
         } finally {
             admin.close();
@@ -84,34 +74,14 @@ class ClickHouseSinkIT {
     }
 
     private Map<String, String> settings(final String url, final Map<SinkStream, String> topics, final String dlq) {
-        final Map<String, String> settings = new HashMap<>();
+        final Map<String, String> settings = stack.sinkSettings(database, dlq, topics);
         settings.put(ClickHouseSinkConfig.URL, url);
         settings.put(ClickHouseSinkConfig.DATABASE, database);
-        settings.put(ClickHouseSinkConfig.GROUP_ID, database);
-        settings.put(ClickHouseSinkConfig.DLQ_TOPIC, dlq);
-        settings.put(ClickHouseSinkConfig.RETRY_BACKOFF_MAX_MS, "2000");
-        settings.put(ClickHouseSinkConfig.STREAMS, String.join(",", topics.keySet().stream().map(SinkStream::id)
-            .toList()));
-        topics.forEach((stream, topic) -> settings.put(stream.topicSetting(), topic));
-        settings.put(RegistryConfig.URL, stack.local().registryUrl());
-        settings.put("kafka.bootstrap.servers", stack.local().kafkaBootstrapServers());
         return settings;
     }
 
     private SinkApp startInProcess(final Map<String, String> settings) {
-        final SinkApp app = ClickHouseSinkApp.create(new ClickHouseSinkConfig(settings));
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final Thread thread = new Thread(() -> {
-            try {
-                app.run();
-            } catch (final Throwable e) {
-                failure.set(e);
-            }
-        }, "sink-" + database);
-        thread.start();
-        apps.add(app);
-        threads.add(thread);
-        return app;
+        return sinks.inProcess(ClickHouseSinkApp.create(new ClickHouseSinkConfig(settings)), database);
     }
 
     private List<String> query(final String sql) throws Exception {
@@ -196,8 +166,7 @@ class ClickHouseSinkIT {
             "the original bytes are kept");
 
         // Everything delivered a second time (a new group re-reads the topics from the start): nothing changes.
-        first.stop();
-        threads.get(0).join(30_000);
+        sinks.stop(first);
         settings.put(ClickHouseSinkConfig.GROUP_ID, database + "_replay");
         startInProcess(settings);
         SinkStack.await("replay caught up", SinkStack.DEADLINE, () -> stack.groupCaughtUp(database + "_replay",
@@ -242,10 +211,7 @@ class ClickHouseSinkIT {
             Map.of(SinkStream.CHART_COUNTS_MINUTE, counts), dlq);
         // Small batches, so that the kill lands between inserts and commits of many batches.
         settings.put(ClickHouseSinkConfig.BATCH_MAX_ROWS, "2000");
-        final Path file = work.resolve("clickhouse-sink.properties");
-        final StringBuilder text = new StringBuilder();
-        settings.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
-        Files.writeString(file, text);
+        final Path file = sinks.settingsFile("clickhouse-sink", settings);
 
         sendCounts(counts, 1, 5_000, 4);
         stack.flush();
@@ -267,12 +233,7 @@ class ClickHouseSinkIT {
     }
 
     private Process startChild(final Path settings) throws Exception {
-        final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-            ClickHouseSinkApp.class.getName(), settings.toString());
-        builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
-            work.resolve("sink.log").toFile()));
-        return builder.start();
+        return sinks.child(ClickHouseSinkApp.class, settings);
     }
 
     @Test

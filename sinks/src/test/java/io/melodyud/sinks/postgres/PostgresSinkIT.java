@@ -7,17 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.melodyud.avro.output.RoyaltyPeriod;
 import io.melodyud.avro.output.RoyaltyRecordKind;
 import io.melodyud.contracts.fixtures.AvroFixtures;
-import io.melodyud.contracts.registry.RegistryConfig;
 import io.melodyud.sinks.common.DeadLetters;
 import io.melodyud.sinks.common.SinkApp;
 import io.melodyud.sinks.common.SinkCounters;
 import io.melodyud.sinks.common.SinkStream;
+import io.melodyud.sinks.fixtures.SinkProcesses;
 import io.melodyud.sinks.fixtures.SinkStack;
 import io.melodyud.sinks.fixtures.TcpProxy;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -58,13 +57,13 @@ class PostgresSinkIT {
     private String schema;
     private String role;
     private final String password = UUID.randomUUID().toString();
-    private final List<Thread> threads = new ArrayList<>();
-    private final List<SinkApp> apps = new ArrayList<>();
+    private SinkProcesses sinks;
     private Process child;
 
     @BeforeEach
     void setUp(final TestInfo test) {
         stack = new SinkStack(test.getTestMethod().orElseThrow().getName());
+        sinks = new SinkProcesses(work);
         schema = stack.prefix();
         role = schema + "_sink";
     }
@@ -72,13 +71,7 @@ class PostgresSinkIT {
     @AfterEach
     void tearDown() throws Exception {
         try {
-            if (child != null) {
-                child.destroyForcibly().waitFor();
-            }
-            apps.forEach(SinkApp::stop);
-            for (final Thread thread : threads) {
-                thread.join(30_000);
-            }
+            sinks.close();
             try (Connection admin = admin(); Statement st = admin.createStatement()) {
                 st.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
                 st.execute("DROP ROLE IF EXISTS \"" + role + "\"");
@@ -95,37 +88,18 @@ class PostgresSinkIT {
     }
 
     private Map<String, String> settings(final String url, final Map<SinkStream, String> topics, final String dlq) {
-        final Map<String, String> settings = new HashMap<>();
+        final Map<String, String> settings = stack.sinkSettings(schema, dlq, topics);
         settings.put(PostgresSinkConfig.URL, url);
         settings.put(PostgresSinkConfig.ADMIN_URL, stack.local().coordinatorJdbcUrl());
         settings.put(PostgresSinkConfig.ADMIN_USER, stack.local().pgSuperuser());
         settings.put(PostgresSinkConfig.USER, role);
         settings.put(PostgresSinkConfig.PASSWORD, password);
         settings.put(PostgresSinkConfig.SCHEMA, schema);
-        settings.put(PostgresSinkConfig.GROUP_ID, schema);
-        settings.put(PostgresSinkConfig.DLQ_TOPIC, dlq);
-        settings.put(PostgresSinkConfig.RETRY_BACKOFF_MAX_MS, "2000");
-        settings.put(PostgresSinkConfig.STREAMS, String.join(",", topics.keySet().stream().map(SinkStream::id)
-            .toList()));
-        topics.forEach((stream, topic) -> settings.put(stream.topicSetting(), topic));
-        settings.put(RegistryConfig.URL, stack.local().registryUrl());
-        settings.put("kafka.bootstrap.servers", stack.local().kafkaBootstrapServers());
         return settings;
     }
 
     private SinkApp startInProcess(final Map<String, String> settings) {
-        final SinkApp app = PostgresSinkApp.create(new PostgresSinkConfig(settings));
-        final Thread thread = new Thread(() -> {
-            try {
-                app.run();
-            } catch (final Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, "sink-" + schema);
-        thread.start();
-        apps.add(app);
-        threads.add(thread);
-        return app;
+        return sinks.inProcess(PostgresSinkApp.create(new PostgresSinkConfig(settings)), schema);
     }
 
     private List<String> query(final String sql) throws SQLException {
@@ -237,8 +211,7 @@ class PostgresSinkIT {
 
         // Restart without the group's Kafka offsets: the sink resumes from the offsets stored with the rows and
         // reads only what came after.
-        first.stop();
-        threads.get(0).join(30_000);
+        sinks.stop(first);
         try (Admin kafka = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 stack.local().kafkaBootstrapServers()))) {
             kafka.deleteConsumerGroups(List.of(schema)).all().get();
@@ -324,10 +297,7 @@ class PostgresSinkIT {
         final Map<String, String> settings = settings(stack.local().coordinatorJdbcUrl(),
             Map.of(SinkStream.TRACK_PLAY_TOTALS, totals), dlq);
         settings.put(PostgresSinkConfig.BATCH_MAX_ROWS, "1000");
-        final Path file = work.resolve("postgres-sink.properties");
-        final StringBuilder text = new StringBuilder();
-        settings.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
-        Files.writeString(file, text);
+        final Path file = sinks.settingsFile("postgres-sink", settings);
 
         sendTotals(totals, 5_000, 1, 4);
         stack.flush();
@@ -351,12 +321,7 @@ class PostgresSinkIT {
     }
 
     private Process startChild(final Path settings) throws Exception {
-        final ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-            .toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-            PostgresSinkApp.class.getName(), settings.toString());
-        builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
-            work.resolve("sink.log").toFile()));
-        return builder.start();
+        return sinks.child(PostgresSinkApp.class, settings);
     }
 
     @Test
