@@ -8,6 +8,7 @@ import io.melodyud.contracts.config.LocalStack;
 import io.melodyud.contracts.topics.TopicCatalogue;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -82,11 +83,25 @@ class TopicCatalogueApplierIT {
         final ConfigResource plays = new ConfigResource(ConfigResource.Type.TOPIC, prefix + ".plays");
         admin.incrementalAlterConfigs(Map.of(plays, List.of(new AlterConfigOp(
             new ConfigEntry("retention.ms", "1000"), AlterConfigOp.OpType.SET)))).all().get();
+        // The controller acknowledges a change before the broker that answers describeConfigs has applied it.
+        awaitRetention(plays, "1000");
 
         final TopicCatalogueApplier.Report report = applier.apply(catalogue(3, "604800000"));
         assertEquals(List.of(prefix + ".plays"), report.reconfigured());
-        assertEquals("604800000", admin.describeConfigs(List.of(plays)).all().get().get(plays)
-            .get("retention.ms").value());
+        awaitRetention(plays, "604800000");
+    }
+
+    private void awaitRetention(final ConfigResource topic, final String expected) throws Exception {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        String seen;
+        do {
+            seen = admin.describeConfigs(List.of(topic)).all().get().get(topic).get("retention.ms").value();
+            if (expected.equals(seen)) {
+                return;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        assertEquals(expected, seen, "retention.ms of " + topic.name() + " after 10 s");
     }
 
     @Test
