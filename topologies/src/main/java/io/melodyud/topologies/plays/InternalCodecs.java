@@ -68,7 +68,8 @@ final class InternalCodecs {
 
     /** The partition of the counting stage that owns a track: for interactive queries of its counts. */
     static final StreamPartitioner<Long, Object> TRACK_OWNER =
-        (topic, track, value, partitions) -> Optional.of(Set.of(bucketOf(track) % partitions));
+        (topic, track, value, partitions) -> BUCKET_PARTITIONER.partitions(topic, (long) bucketOf(track), null,
+            partitions);
 
     /**
      * The deltas one input task sends, at a commit, for the tracks of one bucket: one record for many tracks, where

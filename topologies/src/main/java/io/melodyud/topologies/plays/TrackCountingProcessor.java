@@ -234,7 +234,7 @@ final class TrackCountingProcessor implements Processor<Long, InternalCodecs.Del
     /** Whether a window was closed (its counts published); remembers the last window asked of each size. */
     private boolean closed(final ChartWindowSize size, final long windowStart) {
         final int i = size.ordinal();
-        if (memoStart[i] != windowStart || memoStart[i] == Long.MIN_VALUE) {
+        if (memoStart[i] != windowStart) {
             memoStart[i] = windowStart;
             memoClosed[i] = Long.valueOf(CLOSED).equals(windowStates.get(windowKey(size, windowStart)));
         }
