@@ -199,13 +199,18 @@ final class AdCodecs {
     record ImpressionRef(long campaignId, long userId, short country) {
     }
 
-    static final Serde<ImpressionRef> IMPRESSION_REF = Serdes.serdeFrom(
-        (Serializer<ImpressionRef>) (topic, ref) -> ByteBuffer.allocate(18).putLong(ref.campaignId())
-            .putLong(ref.userId()).putShort(ref.country()).array(),
-        (Deserializer<ImpressionRef>) (topic, bytes) -> {
-            final ByteBuffer in = ByteBuffer.wrap(bytes);
-            return new ImpressionRef(in.getLong(), in.getLong(), in.getShort());
-        });
+    /** An impression's reference as kept by the impressions' deduplicator: campaign, user, country. */
+    static final int IMPRESSION_REF_BYTES = 8 + 8 + 2;
+
+    static byte[] encode(final ImpressionRef ref) {
+        return ByteBuffer.allocate(IMPRESSION_REF_BYTES).putLong(ref.campaignId()).putLong(ref.userId())
+            .putShort(ref.country()).array();
+    }
+
+    static ImpressionRef decodeImpressionRef(final byte[] bytes) {
+        final ByteBuffer in = ByteBuffer.wrap(bytes);
+        return new ImpressionRef(in.getLong(), in.getLong(), in.getShort());
+    }
 
     /** A click waiting for its impression, with where it was read (for its dead letter, should it need one). */
     record PendingClick(AdClick click, int sourcePartition, long sourceOffset) {

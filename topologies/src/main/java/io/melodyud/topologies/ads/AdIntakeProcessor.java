@@ -42,8 +42,6 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.WindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * First stage, on the input partitions (impressions, clicks and users are all keyed by user id, so a user's events
@@ -79,7 +77,6 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
     static final String CAMPAIGN_CLOCK_STORE = "ad-campaign-clock";
     static final String IMPRESSION_DEDUP_STORE = "ad-impression-dedup";
     static final String CLICK_DEDUP_STORE = "ad-click-dedup";
-    static final String IMPRESSION_INDEX_STORE = "ad-impression-index";
     static final String PENDING_CLICKS_STORE = "ad-pending-clicks";
     static final String WATERMARK_STORE = "ad-intake-watermark";
     static final String COMMIT_HOOK = "ad-intake-commit";
@@ -125,7 +122,6 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
     private ProcessorContext<Long, Object> context;
     private Deduplicator impressionDedup;
     private Deduplicator clickDedup;
-    private WindowStore<Bytes, ImpressionRef> index;
     private KeyValueStore<Bytes, byte[]> pendingStore;
     private KeyValueStore<Long, Long> watermarkStore;
     private CampaignHistory campaigns;
@@ -163,9 +159,10 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
     public void init(final ProcessorContext<Long, Object> context) {
         this.context = context;
         this.partition = context.taskId().partition();
-        this.impressionDedup = new Deduplicator(context, IMPRESSION_DEDUP_STORE, config.dedupHorizonMs());
+        // The impressions' deduplicator also keeps each impression's reference, for its clicks to find.
+        this.impressionDedup = new Deduplicator(context, IMPRESSION_DEDUP_STORE, config.dedupHorizonMs(),
+            config.impressionIndexRetentionMs(), AdCodecs.IMPRESSION_REF_BYTES);
         this.clickDedup = new Deduplicator(context, CLICK_DEDUP_STORE, config.dedupHorizonMs());
-        this.index = context.getStateStore(IMPRESSION_INDEX_STORE);
         this.pendingStore = context.getStateStore(PENDING_CLICKS_STORE);
         this.watermarkStore = context.getStateStore(WATERMARK_STORE);
         this.campaigns = new CampaignHistory(context.getStateStore(CAMPAIGN_VERSIONS_STORE),
@@ -217,27 +214,30 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
         }
         final long campaignId = impression.getCampaignId();
         final CampaignVersion campaign = campaigns.asOf(campaignId, servedAt);
-        final String what = "Impression " + impression.getImpressionId() + " of campaign " + campaignId;
         if (campaign == null) {
-            throw new BadInputException(AdRules.UNKNOWN_CAMPAIGN, what + ": no such campaign at " + impression.getServedAt());
+            throw new BadInputException(AdRules.UNKNOWN_CAMPAIGN, describe(impression) + ": no such campaign at "
+                + impression.getServedAt());
         }
         if (campaign.status() != CampaignStatus.ACTIVE) {
-            throw new BadInputException(AdRules.CAMPAIGN_NOT_ACTIVE, what + " served while the campaign was "
-                + campaign.status() + ": not billed");
+            throw new BadInputException(AdRules.CAMPAIGN_NOT_ACTIVE, describe(impression)
+                + " served while the campaign was " + campaign.status() + ": not billed");
         }
         if (!campaign.runsAt(servedAt)) {
-            throw new BadInputException(AdRules.OUTSIDE_CAMPAIGN_DATES, what + " served at " + impression.getServedAt()
-                + ", outside the campaign's dates " + Instant.ofEpochMilli(campaign.startsAt()) + " to "
-                + Instant.ofEpochMilli(campaign.endsAt()) + ": not billed");
+            throw new BadInputException(AdRules.OUTSIDE_CAMPAIGN_DATES, describe(impression) + " served at "
+                + impression.getServedAt() + ", outside the campaign's dates " + Instant.ofEpochMilli(campaign.startsAt())
+                + " to " + Instant.ofEpochMilli(campaign.endsAt()) + ": not billed");
         }
         final short country = AdRules.countryCode(impression.getCountry());
         if (!campaign.targets(country)) {
-            throw new BadInputException(AdRules.COUNTRY_NOT_TARGETED, what + " served in " + impression.getCountry()
-                + ", which the campaign does not target: not billed");
+            throw new BadInputException(AdRules.COUNTRY_NOT_TARGETED, describe(impression) + " served in "
+                + impression.getCountry() + ", which the campaign does not target: not billed");
         }
+        final long userId = impression.getUserId();
+        final ImpressionRef ref = new ImpressionRef(campaignId, userId, country);
         // Checked after the campaign, so that an impression refused for an unknown campaign (CDC behind) can be
         // sent again from the dead-letter topic once the campaign is known, without being taken for a duplicate.
-        if (!impressionDedup.firstSeen(impression.getImpressionId(), servedAt)) {
+        // A late impression is remembered too: its clicks find it, and are late or attributed on their own time.
+        if (!impressionDedup.firstSeen(impression.getImpressionId(), servedAt, AdCodecs.encode(ref))) {
             duplicateImpressions.increment();
             return;
         }
@@ -247,7 +247,6 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
             return;
         }
 
-        final long userId = impression.getUserId();
         final UserHistory.Version user = users.asOf(userId, servedAt);
         final boolean billed;
         if (user == null) {
@@ -261,8 +260,6 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
             }
             billed = user.tier() == Tier.FREE;
         }
-        index.put(Deduplicator.key(impression.getImpressionId()), new ImpressionRef(campaignId, userId, country),
-            servedAt);
         final HourPending hour = pending(campaignId, campaign.currency(), country, servedAt);
         hour.impressions++;
         hour.users.update(userId);
@@ -277,7 +274,6 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
 
         final List<HeldClick> held = heldByImpression.remove(impression.getImpressionId());
         if (held != null) {
-            final ImpressionRef ref = new ImpressionRef(campaignId, userId, country);
             for (final HeldClick click : held) {
                 heldByTime.remove(click);
                 pendingStore.delete(click.key());
@@ -296,13 +292,12 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
         // Contract checks come before deduplication, so that a refused click sent again (from the dead-letter
         // topic, once fixed) is not taken for a duplicate.
         final KeyValue<Long, ImpressionRef> impression = findImpression(click.getImpressionId(), clickedAt);
-        final String what = "Click " + click.getClickId() + " on impression " + click.getImpressionId();
         if (impression != null) {
-            checkMatches(what, click, impression.value);
+            checkMatches(click, impression.value);
         }
         if (campaigns.asOf(click.getCampaignId(), clickedAt) == null) {
-            throw new BadInputException(AdRules.UNKNOWN_CAMPAIGN, what + ": campaign " + click.getCampaignId()
-                + " unknown at " + click.getClickedAt());
+            throw new BadInputException(AdRules.UNKNOWN_CAMPAIGN, describe(click) + ": campaign "
+                + click.getCampaignId() + " unknown at " + click.getClickedAt());
         }
         if (!clickDedup.firstSeen(click.getClickId(), clickedAt)) {
             duplicateClicks.increment();
@@ -330,25 +325,29 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
      * that went backwards, up to an attribution window after it): the latest one, with its served_at.
      */
     private KeyValue<Long, ImpressionRef> findImpression(final UUID impressionId, final long clickedAt) {
-        KeyValue<Long, ImpressionRef> found = null;
-        try (WindowStoreIterator<ImpressionRef> versions = index.fetch(Deduplicator.key(impressionId),
-                clickedAt - config.impressionIndexRetentionMs(), clickedAt + windowMs)) {
-            while (versions.hasNext()) {
-                found = versions.next();
-            }
-        }
-        return found;
+        final KeyValue<Long, byte[]> found = impressionDedup.find(impressionId,
+            clickedAt - config.impressionIndexRetentionMs(), clickedAt + windowMs);
+        return found == null ? null : KeyValue.pair(found.key, AdCodecs.decodeImpressionRef(found.value));
     }
 
-    private static void checkMatches(final String what, final AdClick click, final ImpressionRef impression) {
+    private static void checkMatches(final AdClick click, final ImpressionRef impression) {
         if (impression.userId() != click.getUserId()) {
-            throw new BadInputException(AdRules.CLICK_USER_MISMATCH, what + " by user " + click.getUserId()
-                + ", but the impression was served to user " + impression.userId());
+            throw new BadInputException(AdRules.CLICK_USER_MISMATCH, describe(click) + " by user "
+                + click.getUserId() + ", but the impression was served to user " + impression.userId());
         }
         if (impression.campaignId() != click.getCampaignId()) {
-            throw new BadInputException(AdRules.CLICK_CAMPAIGN_MISMATCH, what + " reports campaign "
+            throw new BadInputException(AdRules.CLICK_CAMPAIGN_MISMATCH, describe(click) + " reports campaign "
                 + click.getCampaignId() + ", but the impression belongs to campaign " + impression.campaignId());
         }
+    }
+
+    /** For error messages only: built when one is thrown, not for every event. */
+    private static String describe(final AdImpression impression) {
+        return "Impression " + impression.getImpressionId() + " of campaign " + impression.getCampaignId();
+    }
+
+    private static String describe(final AdClick click) {
+        return "Click " + click.getClickId() + " on impression " + click.getImpressionId();
     }
 
     /** Counts a click whose impression is known: attributed within the window, otherwise unattributed. */
@@ -370,7 +369,7 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
     private void resolveHeld(final PendingClick held, final ImpressionRef impression, final long servedAt) {
         final AdClick click = held.click();
         try {
-            checkMatches("Click " + click.getClickId() + " on impression " + click.getImpressionId(), click, impression);
+            checkMatches(click, impression);
         } catch (final BadInputException e) {
             deadLetter(held, e);
             return;

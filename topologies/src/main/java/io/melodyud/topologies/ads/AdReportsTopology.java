@@ -17,7 +17,6 @@ import io.melodyud.topologies.common.Deduplicator;
 import io.melodyud.topologies.common.ErrorCounters;
 import io.melodyud.topologies.common.UserHistory;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -117,7 +116,6 @@ public final class AdReportsTopology {
                 Deduplicator.journalStore(AdIntakeProcessor.IMPRESSION_DEDUP_STORE),
                 Deduplicator.indexStore(AdIntakeProcessor.CLICK_DEDUP_STORE),
                 Deduplicator.journalStore(AdIntakeProcessor.CLICK_DEDUP_STORE),
-                AdIntakeProcessor.IMPRESSION_INDEX_STORE,
                 AdIntakeProcessor.PENDING_CLICKS_STORE, AdIntakeProcessor.WATERMARK_STORE,
                 AdIntakeProcessor.COMMIT_HOOK)
             .split(Named.as("ad-intake-"))
@@ -175,12 +173,9 @@ public final class AdReportsTopology {
         builder.addStateStore(CampaignHistory.storeBuilder(AdIntakeProcessor.CAMPAIGN_VERSIONS_STORE,
             config.campaignHistoryRetentionMs()));
         builder.addStateStore(CampaignHistory.clockBuilder(AdIntakeProcessor.CAMPAIGN_CLOCK_STORE));
-        Deduplicator.addStores(builder, AdIntakeProcessor.IMPRESSION_DEDUP_STORE, config.dedupHorizonMs());
+        // Impressions stay findable by id for their clicks after the horizon (impressionIndexRetentionMs).
+        Deduplicator.addStores(builder, AdIntakeProcessor.IMPRESSION_DEDUP_STORE, config.impressionIndexRetentionMs());
         Deduplicator.addStores(builder, AdIntakeProcessor.CLICK_DEDUP_STORE, config.dedupHorizonMs());
-        builder.addStateStore(Stores.windowStoreBuilder(
-            Stores.persistentWindowStore(AdIntakeProcessor.IMPRESSION_INDEX_STORE,
-                Duration.ofMillis(config.impressionIndexRetentionMs()), Duration.ofMillis(1), false),
-            Serdes.Bytes(), AdCodecs.IMPRESSION_REF));
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(AdIntakeProcessor.PENDING_CLICKS_STORE), Serdes.Bytes(),
             Serdes.ByteArray()));

@@ -7,6 +7,7 @@ import io.melodyud.avro.event.AdImpression;
 import io.melodyud.topologies.common.BadInputException;
 import java.math.BigDecimal;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The contract checks of the ad-reports inputs: what sends a record to the dead-letter topic, with a stable reason
@@ -41,18 +42,20 @@ final class AdRules {
         if (impression == null) {
             throw new BadInputException(NULL_VALUE, "Tombstone on the impressions topic for user " + key);
         }
-        final String what = "Impression " + impression.getImpressionId();
+        // Messages are built only when an event is refused: valid events are the hot path.
+        final Supplier<String> what = () -> "Impression " + impression.getImpressionId();
         checkIds("invalid-impression", what, impression.getImpressionId(), impression.getUserId(),
             impression.getCampaignId());
         if (impression.getCreativeId() <= 0) {
-            throw new BadInputException("invalid-impression:id", what + " has creative " + impression.getCreativeId());
+            throw new BadInputException("invalid-impression:id", what.get() + " has creative "
+                + impression.getCreativeId());
         }
         if (key != impression.getUserId()) {
             // The key decides the partition, and with it the user history and deduplication the impression meets.
-            throw new BadInputException("invalid-impression:key-not-user", what + " is keyed " + key + " but served to "
-                + "user " + impression.getUserId());
+            throw new BadInputException("invalid-impression:key-not-user", what.get() + " is keyed " + key
+                + " but served to user " + impression.getUserId());
         }
-        checkTime("invalid-impression", what + " served at " + impression.getServedAt(),
+        checkTime("invalid-impression", () -> what.get() + " served at " + impression.getServedAt(),
             impression.getServedAt().toEpochMilli(), nowMs);
         checkCountry("invalid-impression", what, impression.getCountry());
         return impression;
@@ -65,16 +68,17 @@ final class AdRules {
         if (click == null) {
             throw new BadInputException(NULL_VALUE, "Tombstone on the clicks topic for user " + key);
         }
-        final String what = "Click " + click.getClickId();
+        final Supplier<String> what = () -> "Click " + click.getClickId();
         checkIds("invalid-click", what, click.getClickId(), click.getUserId(), click.getCampaignId());
         if (isNil(click.getImpressionId())) {
-            throw new BadInputException("invalid-click:id", what + " names the nil impression id");
+            throw new BadInputException("invalid-click:id", what.get() + " names the nil impression id");
         }
         if (key != click.getUserId()) {
-            throw new BadInputException("invalid-click:key-not-user", what + " is keyed " + key + " but made by user "
-                + click.getUserId());
+            throw new BadInputException("invalid-click:key-not-user", what.get() + " is keyed " + key
+                + " but made by user " + click.getUserId());
         }
-        checkTime("invalid-click", what + " at " + click.getClickedAt(), click.getClickedAt().toEpochMilli(), nowMs);
+        checkTime("invalid-click", () -> what.get() + " at " + click.getClickedAt(),
+            click.getClickedAt().toEpochMilli(), nowMs);
         checkCountry("invalid-click", what, click.getCountry());
         return click;
     }
@@ -91,9 +95,9 @@ final class AdRules {
         if (user.getUserId() != key) {
             throw new BadInputException("invalid-user:key-mismatch", what + " is keyed " + key);
         }
-        checkTime("invalid-user", what + " updated at " + user.getUpdatedAt(), user.getUpdatedAt().toEpochMilli(),
-            nowMs);
-        checkCountry("invalid-user", what, user.getCountry());
+        checkTime("invalid-user", () -> what + " updated at " + user.getUpdatedAt(),
+            user.getUpdatedAt().toEpochMilli(), nowMs);
+        checkCountry("invalid-user", () -> what, user.getCountry());
     }
 
     /** Checks a change of the campaigns topic; a tombstone (the row was deleted) is valid. */
@@ -123,13 +127,13 @@ final class AdRules {
                 + "', not an ISO 4217 code");
         }
         for (final String country : campaign.getTargetCountries()) {
-            checkCountry("invalid-campaign", what, country);
+            checkCountry("invalid-campaign", () -> what, country);
         }
         if (campaign.getStartsAt().compareTo(campaign.getEndsAt()) >= 0) {
             throw new BadInputException("invalid-campaign:dates", what + " starts at " + campaign.getStartsAt()
                 + ", not before it ends at " + campaign.getEndsAt());
         }
-        checkTime("invalid-campaign", what + " updated at " + campaign.getUpdatedAt(),
+        checkTime("invalid-campaign", () -> what + " updated at " + campaign.getUpdatedAt(),
             campaign.getUpdatedAt().toEpochMilli(), nowMs);
         // Precision 12 and 14 fit a long unscaled; a value the schema allows but a long does not is refused here.
         requireLongUnscaled(what, "cpm", campaign.getCpm());
@@ -143,25 +147,26 @@ final class AdRules {
         }
     }
 
-    private static void checkIds(final String kind, final String what, final UUID id, final long userId,
+    private static void checkIds(final String kind, final Supplier<String> what, final UUID id, final long userId,
                                  final long campaignId) {
         if (isNil(id) || userId <= 0 || campaignId <= 0) {
-            throw new BadInputException(kind + ":id", what + " has user " + userId + " and campaign " + campaignId);
+            throw new BadInputException(kind + ":id", what.get() + " has user " + userId + " and campaign "
+                + campaignId);
         }
     }
 
-    private void checkTime(final String kind, final String what, final long timeMs, final long nowMs) {
+    private void checkTime(final String kind, final Supplier<String> what, final long timeMs, final long nowMs) {
         if (timeMs < MIN_TIMESTAMP) {
-            throw new BadInputException(kind + ":timestamp-before-2000", what);
+            throw new BadInputException(kind + ":timestamp-before-2000", what.get());
         }
         if (timeMs > nowMs + maxFutureMs) {
-            throw new BadInputException(kind + ":timestamp-in-future", what + ", in the future");
+            throw new BadInputException(kind + ":timestamp-in-future", what.get() + ", in the future");
         }
     }
 
-    private static void checkCountry(final String kind, final String what, final String country) {
+    private static void checkCountry(final String kind, final Supplier<String> what, final String country) {
         if (!isCountryCode(country)) {
-            throw new BadInputException(kind + ":country", what + " has country '" + country
+            throw new BadInputException(kind + ":country", what.get() + " has country '" + country
                 + "', not an ISO 3166-1 alpha-2 code");
         }
     }

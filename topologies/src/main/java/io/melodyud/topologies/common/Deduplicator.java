@@ -17,6 +17,7 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,16 +53,25 @@ import org.slf4j.LoggerFactory;
  * <p>An event older than the horizon, relative to the task's stream time, cannot be checked any more; callers must
  * not count it ({@link #beyondHorizon}), and send it to their late-events topic instead.
  *
+ * <p>A deduplicator may also keep a small fixed-size payload with each id ({@link #firstSeen(UUID, long, byte[])},
+ * {@link #find}), for callers that must look an event up by id later (the ad intake finds a click's impression
+ * this way), and may keep ids for longer than its horizon ({@code retentionMs}). The payload then rides in the same
+ * index entry and journal record as the id, instead of costing a changelogged store write of its own per event.
+ *
  * <p>The owning processor must call {@link #commit(long)} from its {@link CommitHook} callback.
  */
 public final class Deduplicator {
 
     /** Ids per journal record: about 400 KB, well under the 1 MB default record size limits of broker and producer. */
     static final int MAX_IDS_PER_RECORD = 16_384;
+    /** An id's bytes in a journal record at most: 16, and a varlong time offset. */
+    private static final int MAX_ID_BYTES = 16 + 10;
 
     private static final Logger LOG = LoggerFactory.getLogger(Deduplicator.class);
     private static final byte[] SEEN = {1};
+    /** Journal record formats: ids and times only, or with a fixed-size payload per id. */
     private static final byte FORMAT = 1;
+    private static final byte FORMAT_WITH_PAYLOAD = 2;
     private static final byte META_PREFIX = 0;
     private static final byte RECORD_PREFIX = 1;
     private static final Bytes META_KEY = Bytes.wrap(new byte[] {META_PREFIX});
@@ -73,12 +83,15 @@ public final class Deduplicator {
     private final WindowStore<Bytes, byte[]> index;
     private final KeyValueStore<Bytes, byte[]> journal;
     private final long horizonMs;
+    private final long retentionMs;
+    private final int payloadBytes;
     private final String name;
 
-    /** Ids first seen since the last commit, with their event times. */
+    /** Ids first seen since the last commit, with their event times and payloads. */
     private long[] pendingHigh = new long[1024];
     private long[] pendingLow = new long[1024];
     private long[] pendingTimes = new long[1024];
+    private byte[] pendingPayloads;
     private int pendingCount;
 
     /** The last journal sequence number written, and the stream time of that commit (where the marker is). */
@@ -92,10 +105,31 @@ public final class Deduplicator {
      * if they disagree. Call from {@code Processor.init}, where the stores are restored.
      */
     public Deduplicator(final ProcessorContext<?, ?> context, final String name, final long horizonMs) {
+        this(context, name, horizonMs, horizonMs, 0);
+    }
+
+    /**
+     * A deduplicator that keeps a payload of {@code payloadBytes} with each id, for {@code retentionMs} (at least the
+     * horizon; the stores must have been added with the same retention).
+     */
+    public Deduplicator(final ProcessorContext<?, ?> context, final String name, final long horizonMs,
+                        final long retentionMs, final int payloadBytes) {
+        if (payloadBytes < 0 || payloadBytes == SEEN.length) {
+            // The index tells an entry without payload by its length.
+            throw new IllegalArgumentException("Payloads of " + name + " must be empty or longer than "
+                + SEEN.length + " byte");
+        }
+        if (retentionMs < horizonMs) {
+            throw new IllegalArgumentException("Retention " + retentionMs + " ms of " + name
+                + " is shorter than its horizon " + horizonMs + " ms");
+        }
         this.name = name;
         this.index = context.getStateStore(indexStore(name));
         this.journal = context.getStateStore(journalStore(name));
         this.horizonMs = horizonMs;
+        this.retentionMs = retentionMs;
+        this.payloadBytes = payloadBytes;
+        this.pendingPayloads = new byte[1024 * payloadBytes];
         final byte[] meta = journal.get(META_KEY);
         if (meta != null) {
             final ByteBuffer buffer = ByteBuffer.wrap(meta);
@@ -121,10 +155,13 @@ public final class Deduplicator {
         return name + "-journal";
     }
 
-    /** Adds the two stores a deduplicator named {@code name} needs; connect both to its processor. */
-    public static void addStores(final StreamsBuilder builder, final String name, final long horizonMs) {
+    /**
+     * Adds the two stores a deduplicator named {@code name} needs; connect both to its processor. The retention is
+     * its horizon, or longer for one that keeps ids findable after the horizon.
+     */
+    public static void addStores(final StreamsBuilder builder, final String name, final long retentionMs) {
         builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(indexStore(name), Duration.ofMillis(horizonMs), Duration.ofMillis(1),
+                Stores.persistentWindowStore(indexStore(name), Duration.ofMillis(retentionMs), Duration.ofMillis(1),
                     false),
                 Serdes.Bytes(), Serdes.ByteArray())
             .withLoggingDisabled());
@@ -142,20 +179,60 @@ public final class Deduplicator {
      * for events within the horizon.
      */
     public boolean firstSeen(final UUID id, final long eventTimeMs) {
+        if (payloadBytes != 0) {
+            throw new IllegalStateException(name + " keeps a payload with each id");
+        }
+        return remember(id, eventTimeMs, SEEN);
+    }
+
+    /**
+     * As {@link #firstSeen(UUID, long)}, keeping {@code payload} (exactly the deduplicator's payload size) with the
+     * id when it is new, for {@link #find}.
+     */
+    public boolean firstSeen(final UUID id, final long eventTimeMs, final byte[] payload) {
+        if (payload.length != payloadBytes || payloadBytes == 0) {
+            throw new IllegalArgumentException(name + " keeps payloads of " + payloadBytes + " bytes, not "
+                + payload.length);
+        }
+        return remember(id, eventTimeMs, payload);
+    }
+
+    /**
+     * The payload kept with {@code id} by the newest first sighting in {@code [fromMs, toMs]}, with its event
+     * time; null when there is none (or its entry predates payloads: written by an older version).
+     */
+    public KeyValue<Long, byte[]> find(final UUID id, final long fromMs, final long toMs) {
+        KeyValue<Long, byte[]> found = null;
+        try (WindowStoreIterator<byte[]> sightings = index.fetch(key(id), fromMs, toMs)) {
+            while (sightings.hasNext()) {
+                final KeyValue<Long, byte[]> sighting = sightings.next();
+                if (sighting.value.length == payloadBytes) {
+                    found = sighting;
+                }
+            }
+        }
+        return found;
+    }
+
+    private boolean remember(final UUID id, final long eventTimeMs, final byte[] payload) {
         final Bytes key = key(id);
         if (index.fetch(key, eventTimeMs) != null) {
             return false;
         }
-        index.put(key, SEEN, eventTimeMs);
+        index.put(key, payload, eventTimeMs);
         if (pendingCount == pendingHigh.length) {
             final int size = pendingCount * 2;
             pendingHigh = Arrays.copyOf(pendingHigh, size);
             pendingLow = Arrays.copyOf(pendingLow, size);
             pendingTimes = Arrays.copyOf(pendingTimes, size);
+            pendingPayloads = Arrays.copyOf(pendingPayloads, size * payloadBytes);
         }
         pendingHigh[pendingCount] = id.getMostSignificantBits();
         pendingLow[pendingCount] = id.getLeastSignificantBits();
         pendingTimes[pendingCount] = eventTimeMs;
+        if (payloadBytes != 0) {
+            System.arraycopy(payload, 0, pendingPayloads, pendingCount * payloadBytes, payloadBytes);
+        }
         pendingCount++;
         return true;
     }
@@ -167,8 +244,10 @@ public final class Deduplicator {
     public void commit(final long streamTimeMs) {
         boolean changed = false;
         long newestJournaled = Long.MIN_VALUE;
-        for (int from = 0; from < pendingCount; from += MAX_IDS_PER_RECORD) {
-            final int to = Math.min(pendingCount, from + MAX_IDS_PER_RECORD);
+        // Payloads shrink the records' id count, so that they stay as large in bytes as without.
+        final int idsPerRecord = MAX_IDS_PER_RECORD * MAX_ID_BYTES / (MAX_ID_BYTES + payloadBytes);
+        for (int from = 0; from < pendingCount; from += idsPerRecord) {
+            final int to = Math.min(pendingCount, from + idsPerRecord);
             long newest = Long.MIN_VALUE;
             for (int i = from; i < to; i++) {
                 newest = Math.max(newest, pendingTimes[i]);
@@ -185,9 +264,10 @@ public final class Deduplicator {
             pendingHigh = new long[1024];
             pendingLow = new long[1024];
             pendingTimes = new long[1024];
+            pendingPayloads = new byte[1024 * payloadBytes];
         }
         // Before the first event the caller's clock may be unknown (negative): nothing can have expired.
-        final long cutoff = streamTimeMs < 0 ? Long.MIN_VALUE : streamTimeMs - horizonMs;
+        final long cutoff = streamTimeMs < 0 ? Long.MIN_VALUE : streamTimeMs - retentionMs;
         if (oldestRecordTime < cutoff) {
             expireRecords(cutoff);
             changed = true;
@@ -227,22 +307,30 @@ public final class Deduplicator {
                 cleared++;
             }
         }
-        final long cutoff = markerTime - horizonMs;
+        final long cutoff = markerTime - retentionMs;
         long ids = 0;
         try (KeyValueIterator<Bytes, byte[]> records = journal.range(FIRST_RECORD, AFTER_LAST_RECORD)) {
             while (records.hasNext()) {
                 final ByteBuffer value = ByteBuffer.wrap(records.next().value);
-                if (value.get() != FORMAT) {
-                    throw new IllegalStateException("Unknown journal record format in store " + journalStore(name));
+                final byte format = value.get();
+                if (format != FORMAT && format != FORMAT_WITH_PAYLOAD) {
+                    throw new IllegalStateException("Unknown journal record format " + format + " in store "
+                        + journalStore(name));
                 }
                 final int count = ByteUtils.readVarint(value);
                 final long oldest = value.getLong();
+                final int recordPayloadBytes = format == FORMAT_WITH_PAYLOAD ? ByteUtils.readVarint(value) : 0;
                 for (int i = 0; i < count; i++) {
                     final byte[] id = new byte[16];
                     value.get(id);
                     final long time = oldest + ByteUtils.readVarlong(value);
+                    byte[] payload = SEEN;
+                    if (recordPayloadBytes > 0) {
+                        payload = new byte[recordPayloadBytes];
+                        value.get(payload);
+                    }
                     if (time >= cutoff) {
-                        index.put(Bytes.wrap(id), SEEN, time);
+                        index.put(Bytes.wrap(id), payload, time);
                         ids++;
                     }
                 }
@@ -289,19 +377,28 @@ public final class Deduplicator {
         return ByteBuffer.wrap(key.get()).getLong(1) ^ Long.MIN_VALUE;
     }
 
-    /** Format 1: count (varint), oldest event time, then per id its 16 bytes and its time after the oldest. */
+    /**
+     * Format 1: count (varint), oldest event time, then per id its 16 bytes and its time after the oldest (varlong).
+     * Format 2 adds the payload size (varint) after the oldest time, and each id's payload after its time.
+     */
     private byte[] encode(final int from, final int to) {
         long oldest = Long.MAX_VALUE;
         for (int i = from; i < to; i++) {
             oldest = Math.min(oldest, pendingTimes[i]);
         }
-        final ByteBuffer buffer = ByteBuffer.allocate(1 + 5 + 8 + (to - from) * (16 + 10));
-        buffer.put(FORMAT);
+        final ByteBuffer buffer = ByteBuffer.allocate(1 + 5 + 8 + 5 + (to - from) * (MAX_ID_BYTES + payloadBytes));
+        buffer.put(payloadBytes == 0 ? FORMAT : FORMAT_WITH_PAYLOAD);
         ByteUtils.writeVarint(to - from, buffer);
         buffer.putLong(oldest);
+        if (payloadBytes != 0) {
+            ByteUtils.writeVarint(payloadBytes, buffer);
+        }
         for (int i = from; i < to; i++) {
             buffer.putLong(pendingHigh[i]).putLong(pendingLow[i]);
             ByteUtils.writeVarlong(pendingTimes[i] - oldest, buffer);
+            if (payloadBytes != 0) {
+                buffer.put(pendingPayloads, i * payloadBytes, payloadBytes);
+            }
         }
         return Arrays.copyOf(buffer.array(), buffer.position());
     }

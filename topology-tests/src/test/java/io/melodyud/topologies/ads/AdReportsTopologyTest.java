@@ -330,6 +330,22 @@ class AdReportsTopologyTest {
         assertEquals(1, app.counters.count("late", "click:after-grace"));
     }
 
+    @Test
+    void aClickOnALateImpressionIsAttributedInTheHourOfTheClick() {
+        app.send(events.impression(LISTENER, t(0)));
+        app.send(events.impression(LISTENER, Instant.parse("2025-03-14T20:10:00Z")));
+        final AdImpression late = events.impression(LISTENER, t(20));
+        app.send(late);
+        assertEquals(1, app.late.readRecordsToList().size());
+
+        app.send(events.click(late, Instant.parse("2025-03-14T20:11:00Z")));
+        final AdReport clickHour = latestLive(Instant.parse("2025-03-14T20:00:00Z"));
+        assertEquals(1, clickHour.getClicks(), "its impression was served 21 minutes before: within the window");
+        assertEquals(0, clickHour.getUnattributedClicks());
+        assertEquals(1, clickHour.getImpressions(), "the late impression is not counted, in no hour");
+        assertEquals(0, count(app.driver.getKeyValueStore(AdIntakeProcessor.PENDING_CLICKS_STORE)), "not held");
+    }
+
     /** A driver whose aggregation expects two intake partitions: the test plays partition 1. */
     private AdReportsDriver twoPartitions() {
         app.close();
@@ -441,7 +457,7 @@ class AdReportsTopologyTest {
         }
         assertEquals(new TreeSet<>(List.of("ad-campaign-currencies", "ad-user-history", "ad-campaign-versions",
             "ad-campaign-clock", "ad-impression-dedup-index", "ad-impression-dedup-journal", "ad-click-dedup-index",
-            "ad-click-dedup-journal", "ad-impression-index", "ad-pending-clicks",
+            "ad-click-dedup-journal", "ad-pending-clicks",
             "ad-intake-watermark", "ad-intake-commit", "ad-reports", "ad-pacing", "ad-watermarks",
             "ad-aggregation-commit")), stores);
         assertTrue(topics.containsAll(List.of("ad-campaign-broadcast-repartition", "ad-deltas-repartition")), topics.toString());

@@ -1,7 +1,9 @@
 package io.melodyud.topologies.common;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -40,6 +42,8 @@ class DeduplicatorTest {
 
     private static final String NAME = "play-dedup";
     private static final long HORIZON = Duration.ofHours(1).toMillis();
+    private static final long RETENTION = HORIZON + Duration.ofMinutes(30).toMillis();
+    private static final int PAYLOAD_BYTES = 18;
     private static final long T0 = Instant.parse("2026-11-24T19:00:00Z").toEpochMilli();
 
     @TempDir
@@ -190,7 +194,104 @@ class DeduplicatorTest {
         assertFalse(rebuilt.firstSeen(recent, T0 + HORIZON));
     }
 
+    @Test
+    void aPayloadIsFoundByIdWithItsTimeAndSurvivesARebuild() {
+        final Deduplicator dedup = openWithPayloads();
+        final UUID impression = id();
+        assertTrue(dedup.firstSeen(impression, T0 + 5_000, payload(7)));
+        assertFalse(dedup.firstSeen(impression, T0 + 5_000, payload(8)), "a retry is a duplicate");
+        assertPayload(7, T0 + 5_000, dedup.find(impression, T0, T0 + 10_000));
+        assertEquals(null, dedup.find(impression, T0 + 6_000, T0 + 10_000), "outside the range asked");
+        assertEquals(null, dedup.find(id(), T0, T0 + 10_000), "an id never seen");
+        dedup.commit(T0 + 5_000);
+        close();
+        delete(indexDir());
+
+        final Deduplicator rebuilt = openWithPayloads();
+        assertPayload(7, T0 + 5_000, rebuilt.find(impression, T0, T0 + 10_000));
+        assertFalse(rebuilt.firstSeen(impression, T0 + 5_000, payload(9)));
+    }
+
+    @Test
+    void idsWithAPayloadStayFindableForTheRetentionAfterLeavingTheHorizon() {
+        final Deduplicator dedup = openWithPayloads();
+        final UUID old = id();
+        dedup.firstSeen(old, T0, payload(1));
+        dedup.commit(T0);
+        dedup.commit(T0 + HORIZON + 1);
+        assertTrue(dedup.beyondHorizon(T0, T0 + HORIZON + 1), "no longer deduplicated");
+        assertEquals(1, journalRecords().size(), "still within the retention");
+        close();
+        delete(indexDir());
+
+        final Deduplicator rebuilt = openWithPayloads();
+        assertPayload(1, T0, rebuilt.find(old, T0 - RETENTION, T0 + HORIZON + 1));
+        rebuilt.commit(T0 + RETENTION + 1);
+        assertEquals(0, journalRecords().size(), "past the retention");
+    }
+
+    @Test
+    void anEntryWithoutPayloadIsNotFound() {
+        final Deduplicator dedup = openWithPayloads();
+        final UUID before = id();
+        // As written by a version that kept no payload (an upgrade without a reset).
+        index.put(Deduplicator.key(before), new byte[] {1}, T0);
+        assertEquals(null, dedup.find(before, T0 - 1, T0 + 1));
+    }
+
+    @Test
+    void aLargeCommitWithPayloadsStaysUnderTheSizeLimitAndRebuildsWhole() {
+        final Deduplicator dedup = openWithPayloads();
+        final int count = Deduplicator.MAX_IDS_PER_RECORD * 2;
+        final List<UUID> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids.add(id());
+            dedup.firstSeen(ids.get(i), T0 + i, payload(i));
+        }
+        dedup.commit(T0 + count);
+        final List<KeyValue<Bytes, byte[]>> records = journalRecords();
+        assertTrue(records.size() > 2, records.size() + " records: payloads take room");
+        records.forEach(r -> assertTrue(r.value.length < 512 * 1024, "record of " + r.value.length + " bytes"));
+        close();
+        delete(indexDir());
+
+        final Deduplicator rebuilt = openWithPayloads();
+        for (int i = 0; i < count; i += 97) {
+            assertPayload(i, T0 + i, rebuilt.find(ids.get(i), T0 + i, T0 + i));
+        }
+    }
+
+    @Test
+    void payloadsMustHaveTheDeclaredSize() {
+        final Deduplicator dedup = openWithPayloads();
+        assertThrows(IllegalArgumentException.class, () -> dedup.firstSeen(id(), T0, new byte[PAYLOAD_BYTES - 1]));
+        assertThrows(IllegalStateException.class, () -> dedup.firstSeen(id(), T0), "an id needs its payload");
+        close();
+        final Deduplicator withoutPayloads = open();
+        assertThrows(IllegalArgumentException.class, () -> withoutPayloads.firstSeen(id(), T0, payload(1)));
+    }
+
+    private static byte[] payload(final int value) {
+        final byte[] payload = new byte[PAYLOAD_BYTES];
+        java.nio.ByteBuffer.wrap(payload).putInt(value).putInt(PAYLOAD_BYTES - 4, ~value);
+        return payload;
+    }
+
+    private static void assertPayload(final int value, final long time, final KeyValue<Long, byte[]> found) {
+        assertTrue(found != null, "found");
+        assertEquals(time, found.key);
+        assertArrayEquals(payload(value), found.value);
+    }
+
+    private Deduplicator openWithPayloads() {
+        return open(RETENTION, PAYLOAD_BYTES);
+    }
+
     private Deduplicator open() {
+        return open(HORIZON, 0);
+    }
+
+    private Deduplicator open(final long retention, final int payloadBytes) {
         final Properties config = new Properties();
         config.put(StreamsConfig.APPLICATION_ID_CONFIG, "dedup-test");
         config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -198,7 +299,7 @@ class DeduplicatorTest {
         final MockProcessorContext<Object, Object> context = new MockProcessorContext<>(config, new TaskId(0, 0),
             stateDir.toFile());
         index = Stores.windowStoreBuilder(Stores.persistentWindowStore(Deduplicator.indexStore(NAME),
-                Duration.ofMillis(HORIZON), Duration.ofMillis(1), false), Serdes.Bytes(), Serdes.ByteArray())
+                Duration.ofMillis(retention), Duration.ofMillis(1), false), Serdes.Bytes(), Serdes.ByteArray())
             .withLoggingDisabled().build();
         // The journal's changelog is Kafka Streams' business; on disk it is the same store.
         journal = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Deduplicator.journalStore(NAME)),
@@ -208,7 +309,7 @@ class DeduplicatorTest {
         journal.init(context.getStateStoreContext(), journal);
         context.addStateStore(index);
         context.addStateStore(journal);
-        return new Deduplicator(context, NAME, HORIZON);
+        return new Deduplicator(context, NAME, HORIZON, retention, payloadBytes);
     }
 
     private Deduplicator openWithJournalRecordsDropped() {
