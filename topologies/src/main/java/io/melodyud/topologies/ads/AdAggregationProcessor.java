@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
+import org.apache.datasketches.memory.Memory;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -149,7 +150,8 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
             state.unattributedClicks = Math.addExact(state.unattributedClicks, hour.unattributedClicks());
             state.spendUnits = Math.addExact(state.spendUnits, hour.spendUnits());
             if (hour.sketch() != null) {
-                report.users().update(HllSketch.heapify(hour.sketch()));
+                // Read in place: a sketch is merged once, a heap copy of it would be garbage at once.
+                report.users().update(HllSketch.wrap(Memory.wrap(hour.sketch())));
             }
             if (state.isFinal || hour.hourStart() + HOUR_MS + config.graceMs() <= closedUpTo) {
                 // Only when a partition that was not waited for (quiet for the idle timeout) counts an event of an
@@ -171,7 +173,7 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
         }
         final Union users = new Union(lgK);
         if (state.sketch != null) {
-            users.update(HllSketch.heapify(state.sketch));
+            users.update(HllSketch.wrap(Memory.wrap(state.sketch)));
         }
         return new OpenReport(campaignId, country, hourStart, state, users);
     }
@@ -277,9 +279,11 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
     private void emit(final OpenReport report, final long timestamp) {
         final ReportState state = report.state();
         state.version++;
-        state.sketch = report.users().getResult(TgtHllType.HLL_4).toCompactByteArray();
+        final HllSketch users = report.users().getResult(TgtHllType.HLL_4);
+        state.sketch = users.toCompactByteArray();
         reports.put(Bytes.wrap(AdCodecs.reportKey(report.hourStart(), report.campaignId(), report.country())), state);
-        final AdReport out = toReport(report.campaignId(), report.country(), report.hourStart(), state);
+        final AdReport out = toReport(report.campaignId(), report.country(), report.hourStart(), state,
+            users.getEstimate());
         context.forward(new Record<>(outputKey(out), out, timestamp));
     }
 
@@ -313,7 +317,12 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
 
     static AdReport toReport(final long campaignId, final short country, final long hourStart,
                              final ReportState state) {
-        final HllSketch users = HllSketch.heapify(state.sketch);
+        return toReport(campaignId, country, hourStart, state, HllSketch.wrap(Memory.wrap(state.sketch)).getEstimate());
+    }
+
+    /** @param uniqueUsers the estimate of the state's sketch, when the caller has it at hand */
+    private static AdReport toReport(final long campaignId, final short country, final long hourStart,
+                                     final ReportState state, final double uniqueUsers) {
         return AdReport.newBuilder()
             .setCampaignId(campaignId)
             .setCountry(AdRules.country(country))
@@ -323,7 +332,7 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
             .setClicks(state.clicks)
             .setUnattributedClicks(state.unattributedClicks)
             .setCtrPpm(state.impressions == 0 ? 0 : Math.multiplyExact(state.clicks, 1_000_000L) / state.impressions)
-            .setUniqueUsersEstimate(Math.round(users.getEstimate()))
+            .setUniqueUsersEstimate(Math.round(uniqueUsers))
             .setUniqueUsersSketch(ByteBuffer.wrap(state.sketch))
             .setSpend(BigDecimal.valueOf(state.spendUnits, 7))
             .setCurrency(state.currency)
