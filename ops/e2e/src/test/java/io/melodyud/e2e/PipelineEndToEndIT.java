@@ -402,6 +402,7 @@ class PipelineEndToEndIT {
         // Every minute count reaches ClickHouse without waiting for its window to close.
         settings.put("charts.counts.minute.live", "true");
         settings.put("royalties.live.interval.ms", "0");
+        settings.put("ads.live.interval.ms", "0");
         settings.put("royalties.pending.retry.interval.ms", "1000");
         // Clicks held for an impression are settled when the input goes quiet, not a minute later.
         settings.put("ads.idle.timeout.ms", "5000");

@@ -39,8 +39,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Second stage, partitioned by campaign: merges the intake tasks' deltas into the hourly reports (counts, exact
  * spend, the union of the unique-user sketches) and the campaign's cumulative spend, and publishes:
  * <ul>
- *   <li>live reports: every report that changed, once per commit ({@link CommitHook}), with a version one higher
- *       than the last emitted;</li>
+ *   <li>live reports: every report that changed, at most once per {@code ads.live.interval.ms} (at the first commit
+ *       after it, {@link CommitHook}), with a version one higher than the last emitted. Reports are stored at every
+ *       commit; a restart publishes every open report again (a repeat with a higher version changes nothing
+ *       downstream), since which of them were stored but not published is not kept;</li>
  *   <li>final reports: once, when every intake partition's watermark has passed the hour's end plus the grace
  *       period, so that no intake partition will add to it any more (a lagging partition holds the hour open
  *       instead of seeing its events dropped; one quiet for {@code ads.idle.timeout.ms} is not waited for, see
@@ -75,6 +77,11 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
 
     /** Reports changed since the last commit, decoded, with their sketches as unions. */
     private final Map<Bytes, OpenReport> changed = new HashMap<>();
+    /** Reports stored since the last live publication, not published yet. */
+    private final Map<Bytes, StoredReport> unpublished = new HashMap<>();
+    private long lastPublished = Long.MIN_VALUE;
+    /** The live interval passed while changes were pending: the next commit publishes. */
+    private boolean liveDue;
     private final Map<Long, PacingState> changedPacing = new HashMap<>();
     /** Hours with a report not final yet, and hours whose reports are final but still kept. */
     private final TreeSet<Long> openHours = new TreeSet<>();
@@ -103,8 +110,14 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
         this.pacing = context.getStateStore(PACING_STORE);
         this.watermarks = context.getStateStore(WATERMARKS_STORE);
         try (KeyValueIterator<Bytes, ReportState> all = reports.all()) {
-            all.forEachRemaining(entry -> (entry.value.isFinal ? closedHours : openHours)
-                .add(ByteBuffer.wrap(entry.key.get()).getLong()));
+            all.forEachRemaining(entry -> {
+                final ByteBuffer key = ByteBuffer.wrap(entry.key.get());
+                final long hour = key.getLong();
+                (entry.value.isFinal ? closedHours : openHours).add(hour);
+                if (!entry.value.isFinal) {
+                    unpublished.put(entry.key, new StoredReport(key.getLong(), key.getShort(), hour, entry.value));
+                }
+            });
         }
         startedAt = context.currentSystemTimeMs();
         try (KeyValueIterator<Integer, Long> all = watermarks.all()) {
@@ -120,6 +133,10 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
         // An intake partition going quiet changes nothing on its own: look again as the wall clock moves.
         context.schedule(Duration.ofMillis(Math.min(1_000L, config.idleTimeoutMs())), PunctuationType.WALL_CLOCK_TIME,
             now -> close(context.currentStreamTimeMs()));
+        if (config.liveIntervalMs() > 0) {
+            context.schedule(Duration.ofMillis(config.liveIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
+                this::liveIntervalPassed);
+        }
     }
 
     @Override
@@ -171,11 +188,25 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
         if (state == null) {
             state = new ReportState(currency);
         }
-        final Union users = new Union(lgK);
-        if (state.sketch != null) {
-            users.update(HllSketch.wrap(Memory.wrap(state.sketch)));
+        return new OpenReport(campaignId, country, hourStart, state, union(state.sketch));
+    }
+
+    /**
+     * The stored sketch as a union to merge into: the union's own image is read back as it is (an array copy);
+     * another sketch (a compact HLL_4 image stored by an earlier version, or one of another lg k after a change of
+     * {@code ads.unique.users.lg.k}) is merged into a fresh union.
+     */
+    private Union union(final byte[] stored) {
+        if (stored == null) {
+            return new Union(lgK);
         }
-        return new OpenReport(campaignId, country, hourStart, state, users);
+        final HllSketch sketch = HllSketch.wrap(Memory.wrap(stored));
+        if (sketch.getTgtHllType() == TgtHllType.HLL_8 && !sketch.isCompact() && sketch.getLgConfigK() == lgK) {
+            return Union.heapify(stored);
+        }
+        final Union users = new Union(lgK);
+        users.update(sketch);
+        return users;
     }
 
     private void updatePacing(final long campaignId, final CampaignDelta delta, final long timestamp) {
@@ -255,6 +286,8 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
                 }
                 return false;
             });
+            // Their final report supersedes the live one not published yet.
+            unpublished.values().removeIf(report -> report.hourStart() == hour);
             for (final OpenReport report : hourReports) {
                 report.state().isFinal = true;
                 emit(report, timestamp);
@@ -263,27 +296,81 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
         }
     }
 
-    /** Writes what changed since the last commit: live reports (or corrected finals) and pacing state. */
+    /**
+     * Stores what changed since the last commit (reports and pacing state), emits corrected finals at once, and
+     * publishes the live reports once per live interval.
+     */
     private void publish() {
         final long now = context.currentStreamTimeMs();
-        for (final OpenReport report : changed.values()) {
-            emit(report, now);
+        for (final Map.Entry<Bytes, OpenReport> entry : changed.entrySet()) {
+            final OpenReport report = entry.getValue();
+            if (report.state().isFinal) {
+                emit(report, now);
+            } else {
+                store(entry.getKey(), report);
+                unpublished.put(entry.getKey(), new StoredReport(report.campaignId(), report.country(),
+                    report.hourStart(), report.state()));
+            }
         }
         changed.clear();
         for (final Map.Entry<Long, PacingState> entry : changedPacing.entrySet()) {
             pacing.put(entry.getKey(), entry.getValue());
         }
         changedPacing.clear();
+        final long wallClock = context.currentSystemTimeMs();
+        if (liveDue || lastPublished == Long.MIN_VALUE || wallClock - lastPublished >= config.liveIntervalMs()) {
+            publishLive(wallClock);
+        }
+    }
+
+    /**
+     * Commits happen only while deltas arrive: the last changes before a quiet spell must not wait for more, so a
+     * wall-clock punctuation publishes them. While deltas arrive, it leaves the publication to the next commit: a
+     * report changed since it was stored (hot ones always are) would otherwise go out stale, or not at all.
+     */
+    private void liveIntervalPassed(final long wallClock) {
+        if (changed.isEmpty()) {
+            publishLive(wallClock);
+        } else {
+            liveDue = true;
+        }
+    }
+
+    /** Live reports of the reports stored and not published since. Call only with nothing changed since. */
+    private void publishLive(final long wallClock) {
+        liveDue = false;
+        if (unpublished.isEmpty()) {
+            return;
+        }
+        lastPublished = wallClock;
+        final long timestamp = context.currentStreamTimeMs();
+        for (final Map.Entry<Bytes, StoredReport> entry : unpublished.entrySet()) {
+            final StoredReport report = entry.getValue();
+            final ReportState state = report.state();
+            state.version++;
+            reports.put(entry.getKey(), state);
+            final AdReport out = toReport(report.campaignId(), report.country(), report.hourStart(), state);
+            context.forward(new Record<>(outputKey(out), out, timestamp));
+        }
+        unpublished.clear();
+    }
+
+    /**
+     * Stores the report with its union's own image (HLL_8, updatable): read back without conversion at the next
+     * commit that changes it. The compact HLL_4 form of the outputs is made only when a report is published.
+     */
+    private void store(final Bytes key, final OpenReport report) {
+        report.state().sketch = report.users().toUpdatableByteArray();
+        reports.put(key, report.state());
     }
 
     private void emit(final OpenReport report, final long timestamp) {
         final ReportState state = report.state();
         state.version++;
-        final HllSketch users = report.users().getResult(TgtHllType.HLL_4);
-        state.sketch = users.toCompactByteArray();
-        reports.put(Bytes.wrap(AdCodecs.reportKey(report.hourStart(), report.campaignId(), report.country())), state);
-        final AdReport out = toReport(report.campaignId(), report.country(), report.hourStart(), state,
-            users.getEstimate());
+        final Bytes key = Bytes.wrap(AdCodecs.reportKey(report.hourStart(), report.campaignId(), report.country()));
+        unpublished.remove(key);
+        store(key, report);
+        final AdReport out = toReport(report.campaignId(), report.country(), report.hourStart(), state);
         context.forward(new Record<>(outputKey(out), out, timestamp));
     }
 
@@ -315,14 +402,12 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
         return report.getCampaignId() + "|" + report.getCountry() + "|" + report.getWindowStart().toEpochMilli();
     }
 
+    /** The report as published: its sketch as a compact HLL_4 image, whatever form the state keeps it in. */
     static AdReport toReport(final long campaignId, final short country, final long hourStart,
                              final ReportState state) {
-        return toReport(campaignId, country, hourStart, state, HllSketch.wrap(Memory.wrap(state.sketch)).getEstimate());
-    }
-
-    /** @param uniqueUsers the estimate of the state's sketch, when the caller has it at hand */
-    private static AdReport toReport(final long campaignId, final short country, final long hourStart,
-                                     final ReportState state, final double uniqueUsers) {
+        final HllSketch stored = HllSketch.wrap(Memory.wrap(state.sketch));
+        final boolean published = stored.getTgtHllType() == TgtHllType.HLL_4 && stored.isCompact();
+        final HllSketch users = published ? stored : stored.copyAs(TgtHllType.HLL_4);
         return AdReport.newBuilder()
             .setCampaignId(campaignId)
             .setCountry(AdRules.country(country))
@@ -332,8 +417,8 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
             .setClicks(state.clicks)
             .setUnattributedClicks(state.unattributedClicks)
             .setCtrPpm(state.impressions == 0 ? 0 : Math.multiplyExact(state.clicks, 1_000_000L) / state.impressions)
-            .setUniqueUsersEstimate(Math.round(uniqueUsers))
-            .setUniqueUsersSketch(ByteBuffer.wrap(state.sketch))
+            .setUniqueUsersEstimate(Math.round(users.getEstimate()))
+            .setUniqueUsersSketch(ByteBuffer.wrap(published ? state.sketch : users.toCompactByteArray()))
             .setSpend(BigDecimal.valueOf(state.spendUnits, 7))
             .setCurrency(state.currency)
             .setPremiumImpressions(state.premiumImpressions)
@@ -343,5 +428,8 @@ final class AdAggregationProcessor implements Processor<Long, IntakeOutput, Obje
     }
 
     private record OpenReport(long campaignId, short country, long hourStart, ReportState state, Union users) {
+    }
+
+    private record StoredReport(long campaignId, short country, long hourStart, ReportState state) {
     }
 }

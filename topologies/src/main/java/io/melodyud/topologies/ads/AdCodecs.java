@@ -255,7 +255,10 @@ final class AdCodecs {
 
     // ---- aggregation state ------------------------------------------------------------------------------------
 
-    /** A report as stored: the counts so far, the union of the sketches, the last version emitted. */
+    /**
+     * A report as stored: the counts so far, the union of the sketches (the union's updatable HLL_8 image; a compact
+     * HLL_4 image when stored by a version before the seventh round, still read), the last version emitted.
+     */
     static final class ReportState {
         long impressions;
         long premiumImpressions;

@@ -533,7 +533,8 @@ final class AdIntakeProcessor implements Processor<Long, Object, Long, Object> {
         HourPending(final short country, final long hourStart, final int lgK) {
             this.country = country;
             this.hourStart = hourStart;
-            this.users = new HllSketch(lgK, TgtHllType.HLL_4);
+            // HLL_8: the aggregation's unions are HLL_8, and merge it without converting.
+            this.users = new HllSketch(lgK, TgtHllType.HLL_8);
         }
     }
 }

@@ -20,6 +20,7 @@ public final class AdReportsConfig extends StreamsAppConfig {
     public static final String UNIQUE_USERS_LG_K = "ads.unique.users.lg.k";
     public static final String CAMPAIGN_HISTORY_RETENTION_MS = "ads.campaign.history.retention.ms";
     public static final String CLOSED_RETENTION_MS = "ads.reports.closed.retention.ms";
+    public static final String LIVE_INTERVAL_MS = "ads.live.interval.ms";
 
     public static final ConfigDef DEFINITION = defineCdcTopicPrefix(baseDefinition("melody-ad-reports"))
         .define(GRACE_MS, Type.LONG, Duration.ofMinutes(10).toMillis(), ConfigDef.Range.atLeast(0), Importance.HIGH,
@@ -61,7 +62,13 @@ public final class AdReportsConfig extends StreamsAppConfig {
                 + "no impression older than that is priced.")
         .define(CLOSED_RETENTION_MS, Type.LONG, Duration.ofHours(6).toMillis(), ConfigDef.Range.atLeast(0),
             Importance.LOW, "How long a closed hour's report stays in state (queryable over HTTP) after its final "
-                + "report was emitted.");
+                + "report was emitted.")
+        .define(LIVE_INTERVAL_MS, Type.LONG, Duration.ofSeconds(10).toMillis(), ConfigDef.Range.atLeast(0),
+            Importance.MEDIUM, "How often (wall clock) live reports of the (campaign, country, hour) lines that changed "
+                + "are published, at the next commit. A busy campaign's lines change at every commit, and each "
+                + "report carries its unique-users sketch; the reports are stored at every commit either way (HTTP "
+                + "queries see them at once), and final reports and pacing alerts are never delayed. 0 publishes at "
+                + "every commit.");
 
     // Read once: the intake asks for these on every event, and AbstractConfig looks each one up in a map.
     private final long graceMs;
@@ -130,6 +137,10 @@ public final class AdReportsConfig extends StreamsAppConfig {
 
     public long closedRetentionMs() {
         return getLong(CLOSED_RETENTION_MS);
+    }
+
+    public long liveIntervalMs() {
+        return getLong(LIVE_INTERVAL_MS);
     }
 
     /**

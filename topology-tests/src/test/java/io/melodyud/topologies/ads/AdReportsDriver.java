@@ -77,6 +77,8 @@ final class AdReportsDriver implements AutoCloseable {
         settings.put(RegistryConfig.URL, "mock://in-memory");
         settings.put(AdReportsConfig.STATE_DIR, stateDir.toString());
         settings.put(AdReportsConfig.HTTP_PORT, 0);
+        // Live reports at every commit (the driver commits after each record), unless a test says otherwise.
+        settings.put(AdReportsConfig.LIVE_INTERVAL_MS, 0L);
         settings.putAll(overrides);
         this.config = new AdReportsConfig(settings);
         final Properties props = config.streamsProperties(Topics.DLQ_AD_REPORTS.name());

@@ -18,6 +18,7 @@ import io.melodyud.topologies.common.DeadLetterHandlers;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -28,6 +29,7 @@ import java.util.TreeSet;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
+import org.apache.datasketches.memory.Memory;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.utils.Bytes;
@@ -331,6 +333,36 @@ class AdReportsTopologyTest {
     }
 
     @Test
+    void liveReportsArePublishedOncePerLiveIntervalAndFinalsAtOnce() {
+        app.close();
+        app = new AdReportsDriver(Map.of(AdReportsConfig.LIVE_INTERVAL_MS, 10_000L), stateDir.resolve("interval"));
+        app.change(AvroFixtures.adCampaign().build());
+        app.change(AvroFixtures.user().build());
+
+        app.send(events.impression(LISTENER, t(0)));
+        final List<AdReport> first = app.live.readValuesToList();
+        assertEquals(1, first.size(), "the first commit publishes");
+        app.send(events.impression(LISTENER, t(1)), events.impression(LISTENER, t(2)));
+        assertTrue(app.live.isEmpty(), "within the interval: stored, not published");
+
+        app.driver.advanceWallClockTime(Duration.ofSeconds(10));
+        final List<AdReport> later = app.live.readValuesToList();
+        assertEquals(1, later.size(), "one report for the three impressions, when the interval has passed");
+        assertEquals(3, later.get(0).getImpressions());
+        assertTrue(later.get(0).getVersion() > first.get(0).getVersion());
+
+        app.send(events.impression(LISTENER, t(3)));
+        app.send(events.impression(LISTENER, Instant.parse("2025-03-14T20:10:00Z")));
+        final List<AdReport> finals = app.finals.readValuesToList();
+        assertEquals(1, finals.size(), "the hour closes without waiting for the interval");
+        assertEquals(4, finals.get(0).getImpressions());
+        final List<AdReport> live = app.live.readValuesToList();
+        assertEquals(finals.get(0), live.get(live.size() - 1), "and ends the live topic's hour too");
+        assertTrue(live.stream().noneMatch(r -> r.getWindowStart().equals(HOUR) && !r.getIsFinal()
+            && r.getVersion() > finals.get(0).getVersion()), "no live report of the hour after its final");
+    }
+
+    @Test
     void aClickOnALateImpressionIsAttributedInTheHourOfTheClick() {
         app.send(events.impression(LISTENER, t(0)));
         app.send(events.impression(LISTENER, Instant.parse("2025-03-14T20:10:00Z")));
@@ -438,6 +470,39 @@ class AdReportsTopologyTest {
         union.update(HllSketch.heapify(first.getUniqueUsersSketch().array()));
         union.update(HllSketch.heapify(second.getUniqueUsersSketch().array()));
         assertEquals(60, Math.round(union.getResult(TgtHllType.HLL_4).getEstimate()), "merged across hours");
+    }
+
+    @Test
+    void aReportStoredWithACompactHll4SketchByAnEarlierVersionKeepsCounting() {
+        final HllSketch before = new HllSketch(app.config.uniqueUsersLgK(), TgtHllType.HLL_4);
+        for (long user = 0; user < 3_000; user++) {
+            before.update(10_000_000L + user);
+        }
+        final AdCodecs.ReportState stored = new AdCodecs.ReportState(AvroFixtures.adCampaign().build().getCurrency());
+        stored.impressions = 3_000;
+        stored.version = 5;
+        stored.sketch = before.toCompactByteArray();
+        final Bytes key = Bytes.wrap(AdCodecs.reportKey(HOUR.toEpochMilli(), AdEvents.CAMPAIGN,
+            AdRules.countryCode(AdEvents.COUNTRY)));
+        final KeyValueStore<Bytes, AdCodecs.ReportState> reports =
+            app.driver.getKeyValueStore(AdAggregationProcessor.REPORTS_STORE);
+        reports.put(key, stored);
+
+        app.send(events.impression(LISTENER, t(0)));
+        final AdReport report = latestLive(HOUR);
+        assertEquals(3_001, report.getImpressions());
+        assertEquals(6, report.getVersion());
+        final Union expected = new Union(app.config.uniqueUsersLgK());
+        expected.update(before);
+        expected.update(LISTENER);
+        final HllSketch published = HllSketch.heapify(report.getUniqueUsersSketch().array());
+        assertEquals(Math.round(expected.getEstimate()), report.getUniqueUsersEstimate());
+        assertEquals(expected.getEstimate(), published.getEstimate(), "the published sketch says the same");
+        assertEquals(TgtHllType.HLL_4, published.getTgtHllType(), "outputs keep their compact HLL_4 form");
+        assertTrue(HllSketch.wrap(Memory.wrap(report.getUniqueUsersSketch().array())).isCompact());
+        final HllSketch kept = HllSketch.wrap(Memory.wrap(reports.get(key).sketch));
+        assertEquals(TgtHllType.HLL_8, kept.getTgtHllType(), "the state now keeps the union's own image");
+        assertEquals(expected.getEstimate(), kept.getEstimate());
     }
 
     @Test
