@@ -38,6 +38,8 @@ public final class UserHistory {
     /** Cache slots per task: about 100 bytes each when full, so about 3 MB. */
     public static final int DEFAULT_CACHE_SLOTS = 1 << 15;
     private static final byte[] ABSENT = new byte[0];
+    /** {@code Tier.values()} copies the array at every call. */
+    private static final Tier[] TIERS = Tier.values();
 
     private final KeyValueStore<Long, byte[]> store;
     private final long[] cachedIds;
@@ -153,7 +155,7 @@ public final class UserHistory {
     private static Version read(final long from, final ByteBuffer version, final boolean beforeOldest) {
         final byte tier = version.get();
         final short country = version.getShort();
-        return new Version(from, Tier.values()[tier], new String(new char[] {(char) ((country >>> 8) & 0xff),
+        return new Version(from, TIERS[tier], new String(new char[] {(char) ((country >>> 8) & 0xff),
             (char) (country & 0xff)}), beforeOldest);
     }
 

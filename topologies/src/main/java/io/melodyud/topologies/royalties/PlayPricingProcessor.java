@@ -77,6 +77,7 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
     private UserHistory users;
     private KeyValueStore<Bytes, byte[]> pending;
     private final ReferenceData.RateIndex rates;
+    private final ReferenceData.TrackCache tracks;
     private ReferenceData.Lookup reference;
     /** Users with held plays, so that a user change looks in the pending store only when it may release some. */
     private final java.util.Set<Long> usersWithHeldPlays = new java.util.HashSet<>();
@@ -88,9 +89,10 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
     private final LongAdder olderThanHistory;
 
     PlayPricingProcessor(final RoyaltiesConfig config, final ErrorCounters counters,
-                         final ReferenceData.RateIndex rates) {
+                         final ReferenceData.RateIndex rates, final ReferenceData.TrackCache tracks) {
         this.config = config;
         this.rates = rates;
+        this.tracks = tracks;
         this.rules = config.playRules();
         this.counters = counters;
         this.currency = config.currency();
@@ -106,7 +108,7 @@ final class PlayPricingProcessor implements Processor<Long, Object, Long, Object
         this.dedup = new Deduplicator(context, DEDUP_STORE, rules.dedupHorizonMs());
         this.users = new UserHistory(context.getStateStore(USERS_STORE));
         this.pending = context.getStateStore(PENDING_STORE);
-        this.reference = new ReferenceData.Lookup(context.getStateStore(ReferenceData.TRACKS_STORE), rates);
+        this.reference = new ReferenceData.Lookup(context.getStateStore(ReferenceData.TRACKS_STORE), tracks, rates);
         try (KeyValueIterator<Bytes, byte[]> it = pending.all()) {
             it.forEachRemaining(entry -> usersWithHeldPlays.add(ByteBuffer.wrap(entry.key.get()).getLong()));
         }

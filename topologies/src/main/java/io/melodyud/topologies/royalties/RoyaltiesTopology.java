@@ -55,6 +55,7 @@ public final class RoyaltiesTopology {
                           final Clock clock) {
         final StreamsBuilder builder = new StreamsBuilder();
         final ReferenceData.RateIndex rateIndex = new ReferenceData.RateIndex();
+        final ReferenceData.TrackCache trackCache = new ReferenceData.TrackCache();
         Deduplicator.addStores(builder, PlayPricingProcessor.DEDUP_STORE, config.playRules().dedupHorizonMs());
         builder.addStateStore(UserHistory.storeBuilder(PlayPricingProcessor.USERS_STORE));
         builder.addStateStore(Stores.keyValueStoreBuilder(
@@ -67,7 +68,7 @@ public final class RoyaltiesTopology {
         builder.addGlobalStore(ReferenceData.tracksStore(), config.cdcTopic(Topics.CDC_TRACKS),
             Consumed.<Long, Track>with(serdes.key(Topics.CDC_TRACKS), serdes.value(Topics.CDC_TRACKS))
                 .withName("tracks-source"),
-            ReferenceData.TrackUpdater::new);
+            () -> new ReferenceData.TrackUpdater(trackCache));
         builder.addGlobalStore(ReferenceData.ratesStore(), config.cdcTopic(Topics.CDC_ROYALTY_RATES),
             Consumed.<Long, RoyaltyRate>with(serdes.key(Topics.CDC_ROYALTY_RATES),
                 serdes.value(Topics.CDC_ROYALTY_RATES)).withName("rates-source"),
@@ -86,7 +87,7 @@ public final class RoyaltiesTopology {
             .mapValues(play -> (Object) play, Named.as("play-values"));
 
         final Map<String, KStream<Long, Object>> priced = users.merge(plays, Named.as("users-and-plays"))
-            .process(() -> new PlayPricingProcessor(config, counters, rateIndex), Named.as("play-pricing"),
+            .process(() -> new PlayPricingProcessor(config, counters, rateIndex, trackCache), Named.as("play-pricing"),
                 Deduplicator.indexStore(PlayPricingProcessor.DEDUP_STORE),
                 Deduplicator.journalStore(PlayPricingProcessor.DEDUP_STORE), PlayPricingProcessor.USERS_STORE,
                 PlayPricingProcessor.PENDING_STORE, PlayPricingProcessor.COMMIT_HOOK)
