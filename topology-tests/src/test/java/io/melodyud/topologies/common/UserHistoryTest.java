@@ -9,13 +9,8 @@ import io.melodyud.avro.cdc.User;
 import io.melodyud.avro.common.Tier;
 import io.melodyud.contracts.fixtures.AvroFixtures;
 import java.time.Instant;
-import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.TaskId;
-import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,14 +26,7 @@ class UserHistoryTest {
 
     @BeforeEach
     void openStore() {
-        final Properties config = new Properties();
-        config.put(StreamsConfig.APPLICATION_ID_CONFIG, "user-history-test");
-        config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        final MockProcessorContext<Object, Object> context = new MockProcessorContext<>(config, new TaskId(0, 0),
-            null);
-        store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("users"), Serdes.Long(), Serdes.ByteArray())
-            .withLoggingDisabled().build();
-        store.init(context.getStateStoreContext(), store);
+        store = TestStores.inMemory("users", Serdes.Long(), Serdes.ByteArray());
     }
 
     @AfterEach
