@@ -14,8 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -52,7 +52,6 @@ public final class PrometheusScrape {
         return text;
     }
 
-    /** Fetches {@code url}, checks the status and content type, and parses the body. */
     /**
      * Scrapes {@code url} every 200 ms until {@code condition} holds, for up to {@code timeout}. A refused
      * connection counts as "not yet": applications start their metrics server on their own thread, so the first
@@ -81,6 +80,7 @@ public final class PrometheusScrape {
         }
     }
 
+    /** Fetches {@code url}, checks the status and content type, and parses the body. */
     public static PrometheusScrape fetch(final String url) throws IOException, InterruptedException {
         final HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
